@@ -1,0 +1,7 @@
+// Hook for kernels added by later modules (degradation op, ...). Each module adds its own
+// `register_*` function here so bindings.cpp stays unchanged.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void emkit_register_extra(py::module_& m) { (void)m; }

@@ -1,0 +1,85 @@
+"""The ``emkit`` command line (typer + rich).
+
+Sub-commands live in their own modules and register on ``app`` here. ``main`` turns
+every ``EmkitError`` into one red line on stderr and exit code 2 -- users never see a
+traceback for bad input (set ``EMKIT_DEBUG=1`` to get one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from emkit.errors import EmkitError
+
+app = typer.Typer(
+    name="emkit",
+    help="Self-supervised GAN pretraining and fine-tuning for electron-microscopy images.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+#: Modules with a ``register(app)`` function, added as they land.
+OPTIONAL_COMMANDS: tuple[str, ...] = (
+    "emkit.cli.data_cmd",
+    "emkit.cli.eval_cmd",
+    "emkit.cli.predict_cmd",
+    "emkit.cli.export_cmd",
+)
+
+
+def _register() -> None:
+    from emkit.cli import config_cmd, plugins_cmd, run_cmd
+
+    run_cmd.register(app)
+    config_cmd.register(app)
+    plugins_cmd.register(app)
+    # Command groups added by later modules (data, predict, ...); each is optional so a
+    # partial build still has a working CLI.
+    for module in OPTIONAL_COMMANDS:
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(app)
+
+
+_register()
+
+
+def report_error(exc: BaseException) -> None:
+    """Print a user-facing error as one line on stderr."""
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {exc}", markup=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        app(args=argv, prog_name="emkit", standalone_mode=False)
+    except EmkitError as exc:
+        if os.environ.get("EMKIT_DEBUG"):
+            raise
+        report_error(exc)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        report_error(KeyboardInterrupt("interrupted; the last checkpoint is kept"))
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise

@@ -1,0 +1,165 @@
+"""Resolve the layered configuration of one run.
+
+Layering (later wins): package defaults < plugin ``Config`` defaults < preset
+(``preset=paper``) < ``--config file.yaml`` (in order) < ``key=value`` on the command line.
+Every key and value is validated before any work starts; the result is both typed
+(dataclass instances) and a plain tree saved as ``runs/<run>/config.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emkit import registry
+from emkit.config.coerce import build_dataclass, field_types, to_dict
+from emkit.config.overrides import deep_merge, load_yaml, parse_overrides
+from emkit.config.schema import PLUGIN_SECTIONS, RunConfig, TrainConfig
+from emkit.errors import ConfigError
+
+#: Plugins chosen when the user names none (only if installed).
+DEFAULT_PLUGINS: dict[str, str] = {"generator": "unet"}
+
+#: Presets every run understands; pretexts/tasks add their own through a ``presets``
+#: class attribute ({name: nested overrides}).
+PACKAGE_PRESETS: dict[str, dict[str, Any]] = {}
+
+
+@dataclasses.dataclass
+class ResolvedConfig:
+    """A validated run configuration."""
+
+    tree: dict[str, Any]
+    run: RunConfig
+    train: TrainConfig
+    plugins: dict[str, tuple[str, Any]]  # section -> (plugin name, Config instance)
+
+    def plugin_name(self, section: str) -> str | None:
+        return self.plugins[section][0] if section in self.plugins else None
+
+    def plugin_config(self, section: str) -> Any:
+        if section not in self.plugins:
+            raise ConfigError(f"No {section} plugin is chosen; add {section}=<name>")
+        return self.plugins[section][1]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.tree, sort_keys=False)
+
+
+def _lift_train_aliases(tree: dict[str, Any]) -> dict[str, Any]:
+    """``epochs=2`` is accepted as ``train.epochs=2`` (top-level train keys are aliases)."""
+    run_keys = set(field_types(RunConfig))
+    train_keys = set(field_types(TrainConfig))
+    out = dict(tree)
+    for key in list(out):
+        if key in train_keys and key not in run_keys and key not in PLUGIN_SECTIONS:
+            out.setdefault("train", {})
+            if not isinstance(out["train"], dict):
+                raise ConfigError("'train' must be a mapping of training settings")
+            out["train"] = {**out["train"], key: out.pop(key)}
+    return out
+
+
+def _check_top_level(tree: dict[str, Any]) -> None:
+    known = sorted(set(field_types(RunConfig)) | set(PLUGIN_SECTIONS) | {"train"})
+    for key in tree:
+        if key not in known:
+            hint = difflib.get_close_matches(key, known + sorted(field_types(TrainConfig)), n=1)
+            msg = f"Unknown config key {key!r}."
+            if hint:
+                msg += f" Did you mean {hint[0]!r}?"
+            msg += " Top-level keys: " + ", ".join(known)
+            raise ConfigError(msg)
+
+
+def _presets_of(classes: dict[str, type]) -> dict[str, dict[str, Any]]:
+    presets = dict(PACKAGE_PRESETS)
+    for cls in classes.values():
+        for name, values in (getattr(cls, "presets", None) or {}).items():
+            presets[name] = deep_merge(presets.get(name, {}), values)
+    return presets
+
+
+def resolve(
+    overrides: list[str] | None = None,
+    config_files: list[str | Path] | None = None,
+    *,
+    base: dict[str, Any] | None = None,
+) -> ResolvedConfig:
+    """Resolve and validate a run configuration (see the module docstring)."""
+    user: dict[str, Any] = dict(base or {})
+    for path in config_files or []:
+        user = deep_merge(user, _lift_train_aliases(load_yaml(path)))
+    user = deep_merge(user, _lift_train_aliases(parse_overrides(list(overrides or []))))
+    _check_top_level(user)
+
+    if user.get("pretext", {}).get("name") and user.get("task", {}).get("name"):
+        raise ConfigError(
+            "Choose either a pretext (pretraining) or a task (fine-tuning), not both: "
+            f"got pretext={user['pretext']['name']!r} and task={user['task']['name']!r}"
+        )
+
+    # Which plugin fills each section.
+    chosen: dict[str, str] = {}
+    classes: dict[str, type] = {}
+    for section, kind in PLUGIN_SECTIONS.items():
+        values = user.get(section) or {}
+        name = values.get("name")
+        if name is None and section == "data":
+            for owner in ("pretext", "task"):
+                if owner in classes and getattr(classes[owner], "default_data", None):
+                    name = classes[owner].default_data
+        if name is None and section in DEFAULT_PLUGINS and DEFAULT_PLUGINS[section] in registry.available(kind):
+            name = DEFAULT_PLUGINS[section]
+        if name is None:
+            extra = [k for k in values if k != "name"]
+            if extra:
+                raise ConfigError(
+                    f"'{section}.{extra[0]}' is set but no {section} is chosen; add {section}=<name>"
+                )
+            continue
+        if not isinstance(name, str):
+            raise ConfigError(f"{section!r} selects a plugin by name, got {name!r}")
+        classes[section] = registry.load(kind, name)
+        chosen[section] = name
+
+    defaults: dict[str, Any] = to_dict(RunConfig())
+    defaults["train"] = to_dict(TrainConfig())
+    for section, cls in classes.items():
+        defaults[section] = {"name": chosen[section], **to_dict(cls.Config())}
+
+    preset_name = user.get("preset")
+    preset_tree: dict[str, Any] = {}
+    if preset_name is not None:
+        presets = _presets_of(classes)
+        if preset_name not in presets:
+            raise ConfigError(
+                f"Unknown preset {preset_name!r}. Available: {', '.join(sorted(presets)) or '(none)'}"
+            )
+        preset_tree = _lift_train_aliases(presets[preset_name])
+
+    tree = deep_merge(deep_merge(defaults, preset_tree), user)
+
+    run_values = {k: v for k, v in tree.items() if k not in PLUGIN_SECTIONS and k != "train"}
+    run = build_dataclass(RunConfig, run_values, "", owner="the run")
+    train_values = tree.get("train") or {}
+    if not isinstance(train_values, dict):
+        raise ConfigError(f"'train' must be a mapping, got {train_values!r}")
+    train = build_dataclass(TrainConfig, train_values, "train")
+
+    plugins: dict[str, tuple[str, Any]] = {}
+    for section, cls in classes.items():
+        values = {k: v for k, v in tree[section].items() if k != "name"}
+        owner = f"{section} {chosen[section]!r}"
+        plugins[section] = (chosen[section], build_dataclass(cls.Config, values, section, owner=owner))
+
+    # Re-serialise from the typed objects so config.yaml holds normalised values.
+    clean: dict[str, Any] = to_dict(run)
+    clean["train"] = to_dict(train)
+    for section, (name, cfg) in plugins.items():
+        clean[section] = {"name": name, **to_dict(cfg)}
+    return ResolvedConfig(tree=clean, run=run, train=train, plugins=plugins)

@@ -1,0 +1,75 @@
+"""The engine's own configuration: top-level run options and the ``train`` section.
+
+Plugin options live in each plugin's ``Config`` (sections ``generator``, ``pretext``,
+``task``, ``data``); these dataclasses hold everything the engine itself reads.
+Every field is a CLI key: ``seed=1``, ``train.epochs=5`` (``epochs=5`` works too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal, Optional
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Loop, optimisation and logging settings shared by pretexts and tasks."""
+
+    epochs: int = 2
+    #: Optimisation steps per epoch; None = one pass over the training split.
+    steps_per_epoch: Optional[int] = None
+    batch_size: int = 8
+    #: Learning rate; None = the pretext's/task's own default (2e-4 for pix2pix).
+    lr: Optional[float] = None
+    #: "constant", "linear" (constant for the first half, then linear decay to 0, as in
+    #: pix2pix) or "cosine".
+    schedule: Literal["constant", "linear", "cosine"] = "linear"
+    grad_clip: Optional[float] = None
+    #: "auto" = CUDA when usable, else CPU; or "cpu", "cuda", "cuda:1".
+    device: str = "auto"
+    #: "auto" = bf16 autocast on CUDA, fp32 on CPU.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    compile: bool = False
+    channels_last: Optional[bool] = None
+    num_workers: int = 0
+    #: Batches used for validation each epoch; None = the whole validation split.
+    val_batches: Optional[int] = None
+    checkpoint_every: Optional[int] = None
+    log_every: int = 10
+    deterministic: bool = False
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Top-level keys of ``emkit run``."""
+
+    #: Run name; default ``<timestamp>-<pretext|task>-<generator>``.
+    name: Optional[str] = None
+    runs_dir: str = "runs"
+    seed: int = 0
+    #: Continue a killed run: path of its run directory.
+    resume: Optional[str] = None
+    #: Initial generator weights for fine-tuning: "random", a pretext run dir, or a
+    #: generator.safetensors file.
+    init: str = "random"
+    #: Named bundle of settings applied under the command line (e.g. "paper").
+    preset: Optional[str] = None
+    #: "none" runs in this process; "torchrun" relaunches under torchrun with `devices`.
+    launcher: Literal["none", "torchrun"] = "none"
+    devices: int = 1
+    logger: Literal["csv", "tensorboard"] = "csv"
+    #: Parts of the generator to freeze while fine-tuning ("encoder") or None.
+    freeze: Optional[str] = None
+    #: Learning-rate multiplier for the generator body (head keeps 1.0) when fine-tuning.
+    body_lr_mult: float = 1.0
+    #: Epochs after which the test split is evaluated (the paper uses 5, 30, 60).
+    eval_epochs: list[int] = dataclasses.field(default_factory=list)
+
+
+#: Sections that select a plugin (``generator=hrnet``) and the registry kind behind each.
+PLUGIN_SECTIONS: dict[str, str] = {
+    "generator": "generator",
+    "pretext": "pretext",
+    "task": "task",
+    "data": "data",
+}

@@ -1,0 +1,48 @@
+"""The ``Pretext`` contract: a self-supervised objective that trains a generator."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import torch
+from torch import nn
+
+from emkit.interfaces.generator import Generator
+from emkit.interfaces.plugin import PluginBase
+
+
+class Pretext(PluginBase, abc.ABC):
+    """Self-supervised training around a generator (e.g. Pix2Pix restoration).
+
+    The engine owns the loop, devices, checkpoints and logging; a pretext owns its
+    extra networks (discriminator), optimizers and the step itself, because adversarial
+    training needs more than one backward/step per batch.
+    """
+
+    #: Keys a batch must carry (checked against ``DataSource.provides`` + ``image``).
+    requires: tuple[str, ...] = ("image",)
+
+    def __init__(self, config: Any, generator: Generator) -> None:
+        self.config = config
+        self.generator = generator
+
+    @abc.abstractmethod
+    def modules(self) -> dict[str, nn.Module]:
+        """Every trainable module by name (includes ``generator``), for devices/checkpoints."""
+
+    @abc.abstractmethod
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Optimizers by name, created once after the modules are on their device."""
+
+    @abc.abstractmethod
+    def training_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, float]:
+        """One optimisation step (backward and optimizer steps included); returns losses."""
+
+    @abc.abstractmethod
+    def validation_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+        """Per-sample metrics of one validation batch, each a 1-D tensor of length B."""
+
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: Any) -> list[torch.Tensor]:
+        """Image panels (each ``(B, 1, H, W)`` in [0, 1]) shown side by side in sample grids."""
+        return []

@@ -1,0 +1,46 @@
+"""The ``Task`` contract: a supervised downstream objective (segmentation, denoising, ...)."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import torch
+
+from emkit.interfaces.plugin import PluginBase
+
+
+class Task(PluginBase, abc.ABC):
+    """A supervised objective fine-tuning a generator on a small labelled set.
+
+    The engine owns the optimizer (one), the loop and checkpoints; the task says how
+    many output channels the generator needs, which target the dataset must provide,
+    how to augment a batch, and defines the loss and the metrics.
+    """
+
+    #: Sample key the task learns from: "target" (restoration) or "mask" (segmentation).
+    target_key: str = "target"
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    @property
+    @abc.abstractmethod
+    def out_channels(self) -> int:
+        """Generator output channels this task needs."""
+
+    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+        """Augment / normalise a batch on the training device (default: unchanged)."""
+        return batch
+
+    @abc.abstractmethod
+    def loss(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Scalar training loss of the generator's raw output."""
+
+    @abc.abstractmethod
+    def metrics(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Per-sample metrics (1-D tensors of length B) of one evaluation batch."""
+
+    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Image panels ``(B, 1, H, W)`` in [0, 1] for the sample grid."""
+        return []

@@ -1,0 +1,11 @@
+"""emkit's native data ops (``emkit._C``) and their pure-torch references.
+
+``backend_info()`` says what the extension was built with; kernels are called through
+the thin wrappers in this package, which validate tensors and pass raw pointers and the
+current CUDA stream to the framework-free C++/CUDA code.
+"""
+
+from emkit.ops.backend_info import backend_info
+from emkit.ops.random import philox4x32_10, philox_uint32
+
+__all__ = ["backend_info", "philox4x32_10", "philox_uint32"]
