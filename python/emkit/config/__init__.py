@@ -2,7 +2,7 @@
 
 from emkit.config.coerce import build_dataclass, to_dict
 from emkit.config.overrides import parse_overrides
-from emkit.config.resolve import ResolvedConfig, resolve
+from emkit.config.layering import ResolvedConfig, resolve
 from emkit.config.schema import PLUGIN_SECTIONS, RunConfig, TrainConfig
 
 __all__ = [
