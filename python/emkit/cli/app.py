@@ -26,16 +26,16 @@ app = typer.Typer(
 #: Modules with a ``register(app)`` function, added as they land.
 OPTIONAL_COMMANDS: tuple[str, ...] = (
     "emkit.cli.data_cmd",
-    "emkit.cli.eval_cmd",
     "emkit.cli.predict_cmd",
     "emkit.cli.export_cmd",
 )
 
 
 def _register() -> None:
-    from emkit.cli import config_cmd, plugins_cmd, run_cmd
+    from emkit.cli import analysis_cmds, config_cmd, plugins_cmd, run_cmd
 
     run_cmd.register(app)
+    analysis_cmds.register(app)
     config_cmd.register(app)
     plugins_cmd.register(app)
     # Command groups added by later modules (data, predict, ...); each is optional so a

@@ -1,6 +1,7 @@
 """Resolve the layered configuration of one run.
 
-Layering (later wins): package defaults < plugin ``Config`` defaults < preset
+Layering (later wins): package defaults < plugin ``Config`` defaults (and a pretext's or
+task's ``train_defaults``) < preset
 (``preset=paper``) < ``--config file.yaml`` (in order) < ``key=value`` on the command line.
 Every key and value is validated before any work starts; the result is both typed
 (dataclass instances) and a plain tree saved as ``runs/<run>/config.yaml``.
@@ -131,6 +132,8 @@ def resolve(
     defaults["train"] = to_dict(TrainConfig())
     for section, cls in classes.items():
         defaults[section] = {"name": chosen[section], **to_dict(cls.Config())}
+        if section in ("pretext", "task"):
+            defaults["train"] = deep_merge(defaults["train"], dict(getattr(cls, "train_defaults", {}) or {}))
 
     preset_name = user.get("preset")
     preset_tree: dict[str, Any] = {}

@@ -23,9 +23,27 @@ class Pretext(PluginBase, abc.ABC):
     #: Keys a batch must carry (checked against ``DataSource.provides`` + ``image``).
     requires: tuple[str, ...] = ("image",)
 
+    #: Dataset used when the user names none (e.g. "synthetic-cem").
+    default_data: str | None = None
+    #: Defaults for the ``train`` section this objective works best with (a layer above
+    #: the package defaults, below presets/YAML/CLI).
+    train_defaults: dict[str, Any] = {}
+    #: Named presets ({name: nested overrides}); ``preset=paper`` applies one.
+    presets: dict[str, dict[str, Any]] = {}
+
     def __init__(self, config: Any, generator: Generator) -> None:
         self.config = config
         self.generator = generator
+        self._forward: dict[str, nn.Module] = {}
+
+    def bind(self, forward_modules: dict[str, nn.Module]) -> None:
+        """Called by the engine with the modules to run forward passes through (wrapped in
+        DDP and/or compiled where enabled); ``modules()`` keeps the raw ones."""
+        self._forward = dict(forward_modules)
+
+    def net(self, name: str) -> nn.Module:
+        """The module ``name`` as it should be called in a step (wrapped when bound)."""
+        return self._forward[name] if name in self._forward else self.modules()[name]
 
     @abc.abstractmethod
     def modules(self) -> dict[str, nn.Module]:
@@ -33,7 +51,8 @@ class Pretext(PluginBase, abc.ABC):
 
     @abc.abstractmethod
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """Optimizers by name, created once after the modules are on their device."""
+        """Optimizers by name, created once after the modules are on their device; the
+        pretext keeps them for its own steps and the engine checkpoints them."""
 
     @abc.abstractmethod
     def training_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, float]:

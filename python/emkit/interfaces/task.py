@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from emkit.engine.normalization import to_model, to_unit
 from emkit.interfaces.plugin import PluginBase
 
 
@@ -20,6 +21,16 @@ class Task(PluginBase, abc.ABC):
 
     #: Sample key the task learns from: "target" (restoration) or "mask" (segmentation).
     target_key: str = "target"
+    #: Which target a multi-target dataset should serve (``DataSource.select_target``):
+    #: "denoise", "background-removal", "super-resolution", "segmentation" or None.
+    dataset_target: str | None = None
+
+    #: Dataset used when the user names none (e.g. "synthetic-hrtem").
+    default_data: str | None = None
+    #: Defaults for the ``train`` section (see ``Pretext.train_defaults``).
+    train_defaults: dict[str, Any] = {}
+    #: Named presets ({name: nested overrides}); ``preset=paper`` applies one.
+    presets: dict[str, dict[str, Any]] = {}
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -30,8 +41,13 @@ class Task(PluginBase, abc.ABC):
         """Generator output channels this task needs."""
 
     def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
-        """Augment / normalise a batch on the training device (default: unchanged)."""
-        return batch
+        """Augment a training batch on the device; return it with ``input``, the generator's
+        input in model space (default: the image scaled to [0, 1], then ``2x - 1``)."""
+        return {**batch, "input": to_model(to_unit(batch["image"]))}
+
+    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+        """Like ``prepare_batch`` without random augmentation (validation/test)."""
+        return {**batch, "input": to_model(to_unit(batch["image"]))}
 
     @abc.abstractmethod
     def loss(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:

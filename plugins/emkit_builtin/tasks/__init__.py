@@ -1,0 +1,1 @@
+"""Built-in downstream tasks: segmentation and three restoration tasks."""

@@ -1,0 +1,55 @@
+"""``emkit eval RUN``: re-evaluate a run's generator on a split of its dataset."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import torch
+
+from emkit.config import resolve
+from emkit.engine import distributed
+from emkit.engine.atomic import write_text_atomic
+from emkit.engine.checkpoint import latest
+from emkit.engine.context import StepContext
+from emkit.engine.devices import autocast_factory, select_device
+from emkit.engine.objective import build_objective
+from emkit.engine.trainer import TEST_SALT, build_dataset, eval_loader, evaluate
+from emkit.engine.weights import WEIGHTS, load_tensors
+from emkit.errors import EmkitError
+
+
+def evaluate_run(run_dir: str | Path, *, split: str = "test", device: str = "auto",
+                 batch_size: int | None = None) -> dict[str, float]:
+    run_dir = Path(run_dir)
+    saved = run_dir / "config.yaml"
+    if not saved.exists():
+        raise EmkitError(f"{run_dir} is not an emkit run directory (no config.yaml)")
+    cfg = resolve([f"train.device={device}"], [saved])
+    weights = run_dir / WEIGHTS
+    if weights.exists():
+        cfg.run = dataclasses.replace(cfg.run, init=str(run_dir))
+        objective = build_objective(cfg)
+        source = WEIGHTS
+    else:
+        pointer = latest(run_dir / "checkpoints")
+        if pointer is None:
+            raise EmkitError(f"{run_dir} has neither {WEIGHTS} nor a checkpoint to evaluate")
+        cfg.run = dataclasses.replace(cfg.run, init="random")
+        objective = build_objective(cfg)
+        tensors = load_tensors(run_dir / "checkpoints" / pointer["weights"])
+        own = {k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")}
+        objective.generator.load_state_dict(own)
+        source = pointer["weights"]
+    dev = select_device(device)
+    for module in objective.modules().values():
+        module.to(dev)
+    ds = build_dataset(cfg, split, getattr(objective, "dataset_target", None))
+    loader = eval_loader(ds, batch_size or cfg.train.batch_size, distributed.DistInfo(), 0, dev.type == "cuda")
+    ctx = StepContext(device=dev, autocast=autocast_factory(dev, cfg.train.precision))
+    with torch.no_grad():
+        metrics, _ = evaluate(objective, loader, ctx, distributed.DistInfo(), TEST_SALT, None, cfg.run.seed)
+    result = {"split": split, "weights": source, "samples": len(ds), **metrics}
+    write_text_atomic(run_dir / f"eval_{split}.json", json.dumps(result, indent=1))
+    return metrics

@@ -1,0 +1,85 @@
+"""From CLI arguments to a training run: resume/init handling and the torchrun relaunch.
+
+* ``resume=<run dir>``: the run's saved config.yaml is the base layer (later overrides,
+  e.g. more epochs, still apply) and training continues in that directory.
+* ``init=<run dir | weights>`` without an explicit generator: the saved generator's
+  plugin name and config are used, so the architecture matches the weights.
+* ``launcher=torchrun devices=N``: re-executes the same command under torchrun.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from emkit.config import ResolvedConfig, resolve
+from emkit.config.overrides import load_yaml, parse_overrides
+from emkit.engine import distributed
+from emkit.errors import EmkitError
+
+
+def _explicit_generator(overrides: list[str], config_files: list[str]) -> bool:
+    if "generator" in parse_overrides(overrides):
+        return True
+    return any("generator" in load_yaml(f) for f in config_files)
+
+
+def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConfig, Path | None]:
+    """Resolve the config of ``emkit run`` (see module docstring); return it and the resume dir."""
+    user = parse_overrides(overrides)
+    resume = user.get("resume")
+    base: dict[str, Any] | None = None
+    resume_dir: Path | None = None
+    if resume:
+        resume_dir = Path(str(resume))
+        saved = resume_dir / "config.yaml"
+        if not saved.exists():
+            raise EmkitError(f"resume={resume}: {saved} not found (is it an emkit run directory?)")
+        base = load_yaml(saved)
+        base.pop("resume", None)
+    init = user.get("init")
+    if init not in (None, "random") and not _explicit_generator(overrides, config_files):
+        from emkit.engine.weights import read_spec, resolve_weights
+
+        spec = read_spec(resolve_weights(str(init)))
+        base = dict(base or {})
+        base["generator"] = {"name": spec["name"], **spec["config"]}
+    cfg = resolve(overrides, config_files, base=base)
+    return cfg, resume_dir
+
+
+def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: list[str]) -> int:
+    keep = [o for o in overrides if not o.split("=", 1)[0] in ("launcher", "devices")]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={devices}",
+           "-m", "emkit", "run", *keep, "launcher=none", f"devices={devices}"]
+    for f in config_files:
+        cmd += ["--config", f]
+    print("launching:", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, env=os.environ.copy())
+
+
+def launch(overrides: list[str], config_files: list[str]) -> Path | None:
+    cfg, resume_dir = prepare(overrides, config_files)
+    if cfg.plugin_name("pretext") is None and cfg.plugin_name("task") is None:
+        from emkit import registry
+
+        pretexts = ", ".join(registry.available("pretext")) or "none installed"
+        tasks = ", ".join(registry.available("task")) or "none installed"
+        raise EmkitError(
+            "Nothing to train: choose a pretext (pretext=<name>; available: "
+            f"{pretexts}) or a task (task=<name>; available: {tasks})"
+        )
+    if cfg.run.launcher == "torchrun" and not distributed.started_by_torchrun():
+        code = relaunch_with_torchrun(cfg.run.devices, overrides, config_files)
+        if code:
+            raise EmkitError(f"torchrun exited with status {code}")
+        return None
+    from emkit.engine.trainer import train
+
+    try:
+        return train(cfg, resume_dir=resume_dir)
+    finally:
+        distributed.shutdown()

@@ -1,0 +1,80 @@
+"""``emkit sweep``: run the Cartesian product of comma-separated overrides, resumably.
+
+``emkit sweep task=segmentation generator.blocks=2,4 init=random,runs/pre seed=0,1``
+runs 8 trainings one after another under ``runs/<sweep>/<key=value,...>/``. A run with
+an exported generator is skipped, a run with a checkpoint is resumed, a run that died
+before its first checkpoint is started again; finally the comparison report is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+from emkit.errors import ConfigError
+
+
+def split_top_level(value: str) -> list[str]:
+    """Split on commas that are not inside [...] or {...}."""
+    parts, depth, current = [], 0, ""
+    for ch in value:
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return parts
+
+
+def expand(overrides: list[str]) -> list[list[str]]:
+    """All combinations of the comma-separated values, in command-line order."""
+    axes: list[list[str]] = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"Expected key=value[,value...], got {item!r}")
+        axes.append([f"{key}={v}" for v in split_top_level(value)])
+    return [list(combo) for combo in itertools.product(*axes)]
+
+
+def run_name(combo: list[str], varying: set[str]) -> str:
+    keys = [c for c in combo if c.split("=", 1)[0] in varying] or combo or ["run"]
+    text = ",".join(keys)
+    slug = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", text)[:80]
+    digest = hashlib.sha1("\0".join(combo).encode()).hexdigest()[:6]
+    return f"{slug}-{digest}"
+
+
+def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> Path:
+    from emkit.engine.launch import launch
+    from emkit.report import write_report
+
+    combos = expand(overrides)
+    varying = {item.split("=", 1)[0] for item in overrides if len(split_top_level(item.split("=", 1)[1])) > 1}
+    root = Path(runs_dir) / name
+    paths = []
+    for i, combo in enumerate(combos, 1):
+        path = root / run_name(combo, varying)
+        paths.append(path)
+        if (path / "generator.safetensors").exists():
+            print(f"[{i}/{len(combos)}] done already: {path}", flush=True)
+            continue
+        if (path / "checkpoints" / "latest.json").exists():
+            print(f"[{i}/{len(combos)}] resuming {path}", flush=True)
+            launch([f"resume={path}"], [])
+            continue
+        if path.exists():
+            shutil.rmtree(path)  # died before its first checkpoint: nothing to keep
+        print(f"[{i}/{len(combos)}] {' '.join(combo)}", flush=True)
+        launch([*combo, f"runs_dir={root}", f"name={path.name}"], config_files)
+    report = write_report(paths, root / "report")
+    print(f"report: {report}", flush=True)
+    return report

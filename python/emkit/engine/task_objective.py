@@ -1,0 +1,86 @@
+"""Adapter that gives a ``Task`` plugin the objective interface the loop drives.
+
+The task defines data preparation, loss and metrics; this adapter owns the generator's
+single optimizer (with an optional learning-rate multiplier for the body and
+``freeze=encoder``) and runs the forward/backward/step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from emkit.config import ResolvedConfig
+from emkit.errors import ConfigError
+
+DEFAULT_LR = 2e-4
+
+
+class TaskObjective:
+    def __init__(self, task: Any, generator: Any, cfg: ResolvedConfig) -> None:
+        self.task = task
+        self.generator = generator
+        self.requires = ("image", task.target_key)
+        self.dataset_target = task.dataset_target
+        self.lr = cfg.train.lr if cfg.train.lr is not None else getattr(task.config, "lr", DEFAULT_LR)
+        self.body_lr_mult = cfg.run.body_lr_mult
+        self.freeze = cfg.run.freeze
+        self._forward: dict[str, nn.Module] = {}
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator}
+
+    def bind(self, forward_modules: dict[str, nn.Module]) -> None:
+        self._forward = dict(forward_modules)
+
+    def net(self) -> nn.Module:
+        return self._forward.get("generator", self.generator)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        if self.freeze not in (None, "", "none"):
+            if self.freeze != "encoder":
+                raise ConfigError(f"Invalid value for 'freeze': expected encoder or null, got {self.freeze!r}")
+            encoder = self.generator.encoder_modules()
+            if not encoder:
+                raise ConfigError(f"freeze=encoder: generator {type(self.generator).__name__} does not "
+                                  "declare its encoder modules")
+            for module in encoder:
+                module.requires_grad_(False)
+        head_names = self.generator.head_parameter_names()
+        head, body = [], []
+        for name, param in self.generator.named_parameters():
+            if param.requires_grad:
+                (head if name in head_names else body).append(param)
+        groups = [{"params": head, "lr": self.lr}]
+        if body:
+            groups.append({"params": body, "lr": self.lr * self.body_lr_mult})
+        self.optimizer = torch.optim.Adam(groups, lr=self.lr, betas=(0.9, 0.999))
+        return {"generator": self.optimizer}
+
+    def training_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, float]:
+        with ctx.data_timer():
+            prepared = self.task.prepare_batch(batch, ctx)
+        self.optimizer.zero_grad(set_to_none=True)
+        with ctx.autocast():
+            prediction = self.net()(ctx.prepare(prepared["input"]))
+        loss = self.task.loss(prediction.float(), prepared)
+        loss.backward()
+        ctx.clip(self.generator.parameters())
+        self.optimizer.step()
+        return {"loss": loss.item()}
+
+    def validation_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+        prepared = self.task.prepare_eval_batch(batch, ctx)
+        with ctx.autocast():
+            prediction = self.generator(ctx.prepare(prepared["input"])).float()
+        metrics = dict(self.task.metrics(prediction, prepared))
+        return metrics
+
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: Any) -> list[torch.Tensor]:
+        prepared = self.task.prepare_eval_batch(batch, ctx)
+        with ctx.autocast():
+            prediction = self.generator(ctx.prepare(prepared["input"])).float()
+        return self.task.sample_panels(prediction, prepared)
