@@ -46,7 +46,6 @@ def init(device_type: str) -> DistInfo:
 
 def shutdown() -> None:
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
         dist.destroy_process_group()
 
 

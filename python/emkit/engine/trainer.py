@@ -10,11 +10,17 @@ Determinism: the data order depends only on (seed, epoch), every random choice i
 step is seeded by (seed, rank, step), and the learning rate is a pure function of the
 step, so a run killed and resumed from a checkpoint ends with the same weights as an
 uninterrupted one (CPU, ``train.deterministic=true``).
+
+Test hooks (environment): ``EMKIT_FAULT_KILL_AT_STEP=N`` SIGKILLs the process after step
+N (to test resume after a real kill); ``EMKIT_DUMP_RANK_WEIGHTS=DIR`` makes every rank
+write its final generator weights (to check DDP ranks agree).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -207,6 +213,8 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
         distributed.barrier(dist_info)
 
     t_run = time.perf_counter()
+    fault = os.environ.get("EMKIT_FAULT_KILL_AT_STEP")
+    fault_step = int(fault) if fault else None
     stop = StopRequest()
     with stop.installed():
         for epoch in range(start_epoch, cfg.train.epochs):
@@ -248,6 +256,8 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
                     progress.update(step, epoch + 1, {k: row[k] for k in list(window)[:3]} |
                                     {"img/s": row["images_per_s"]})
                     window, n_window, t_data, images, t_window = {}, 0, 0.0, 0, time.perf_counter()
+                if fault_step is not None and step == fault_step:
+                    os.kill(os.getpid(), signal.SIGKILL)  # test hook: die like a killed job
                 if stop.requested:
                     save(epoch, in_epoch + 1)
                     progress.close()
@@ -282,6 +292,13 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
 
     for module in modules.values():
         distributed.sync_buffers(dist_info, module)
+    dump = os.environ.get("EMKIT_DUMP_RANK_WEIGHTS")
+    if dump:  # test hook: every rank writes its generator so tests can compare ranks
+        from safetensors.torch import save_file
+
+        Path(dump).mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().cpu().contiguous() for k, v in objective.generator.state_dict().items()},
+                  str(Path(dump) / f"rank{dist_info.rank}.safetensors"))
     if dist_info.is_main:
         spec = generator_spec(cfg.plugin_name("generator"), objective.generator)
         spec["trained_with"] = {"pretext": cfg.plugin_name("pretext"), "task": cfg.plugin_name("task"),

@@ -1,0 +1,51 @@
+"""emkit compare builds the paper-style table from run directories the test writes."""
+
+from __future__ import annotations
+
+import yaml
+from typer.testing import CliRunner
+
+from emkit.cli.app import app
+from emkit.engine.metrics_log import MetricsLog
+from emkit.report.compare import collect, markdown
+
+
+def _run(root, name, init, seed, dice_by_epoch, blocks=2):
+    path = root / name
+    path.mkdir(parents=True)
+    cfg = {"init": init, "seed": seed, "eval_epochs": [1, 2],
+           "task": {"name": "segmentation"}, "generator": {"name": "unet", "blocks": blocks}}
+    (path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    log = MetricsLog(path / "metrics.csv")
+    for epoch, dice in dice_by_epoch.items():
+        log.log("step", epoch, epoch * 10 - 5, {"loss": 1.0})
+        log.log("epoch", epoch, epoch * 10, {"val_dice": dice - 0.01, "test_dice": dice})
+    return path
+
+
+def test_table_rows_and_seed_average(tmp_path):
+    runs = [
+        _run(tmp_path, "p0", "runs/pre", 0, {1: 0.6, 2: 0.8}),
+        _run(tmp_path, "p1", "runs/pre", 1, {1: 0.7, 2: 0.9}),
+        _run(tmp_path, "r0", "random", 0, {1: 0.3, 2: 0.5}),
+        _run(tmp_path, "b0", "random", 0, {1: 0.2, 2: 0.4}, blocks=4),
+    ]
+    from emkit.report.runs import load_run
+
+    rows = collect([load_run(p) for p in runs])
+    cell = [r for r in rows if r["model"] == "unet(blocks=2)" and r["init"] == "P" and r["epoch"] == 2
+            and r["metric"] == "dice"][0]
+    assert abs(cell["mean"] - 0.85) < 1e-9 and cell["n"] == 2
+    md = markdown(rows)
+    assert "| unet(blocks=2) | P | 0.6500 ± 0.0707 (2) | 0.8500 ± 0.0707 (2) |" in md
+    assert "| unet(blocks=4) | R |" in md
+
+
+def test_cli_writes_report_and_plots(tmp_path):
+    _run(tmp_path / "runs", "p0", "x", 0, {1: 0.6, 2: 0.8})
+    _run(tmp_path / "runs", "r0", "random", 0, {1: 0.3, 2: 0.5})
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["compare", str(tmp_path / "runs"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.md").exists() and (out / "report.csv").exists()
+    assert (out / "curves_segmentation_val_dice.png").stat().st_size > 1000
