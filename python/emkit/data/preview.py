@@ -1,0 +1,129 @@
+"""Look at a dataset before training: build it from ``key=value`` options, grid, statistics.
+
+``build_dataset`` constructs a dataset plugin exactly as a run would (validated Config,
+split, optional ``select_target``). ``render_grid`` draws samples as the network will
+see them -- integers divided by their dtype's maximum, floats clipped to [0, 1] -- with
+the target and a colour-coded mask beside each image, and ``describe`` reports shape,
+dtype and mean/std/min/max per key so wrong scaling or empty masks show up at once.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import torch
+
+from emkit.errors import ConfigError, DataError
+
+#: Colours of mask classes 1, 2, ... (class 0 stays black).
+MASK_COLOURS = np.array(
+    [[0, 0, 0], [255, 80, 40], [60, 200, 90], [60, 120, 255], [250, 210, 40], [200, 70, 220], [40, 210, 220]],
+    dtype=np.uint8,
+)
+
+
+def build_dataset(name: str, overrides: Sequence[str] = (), split: str = "train", target: Optional[str] = None):
+    """The dataset plugin ``name`` configured by ``key=value`` items (``data.`` prefix optional)."""
+    from emkit import registry
+    from emkit.config.coerce import build_dataclass
+    from emkit.config.overrides import parse_value
+
+    cls = registry.load("data", name)
+    values: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip().removeprefix("data.")
+        if not sep or not key:
+            raise ConfigError(f"Expected key=value, got {item!r} (e.g. root=/data/cem limit=100)")
+        values[key] = parse_value(raw)
+    config = build_dataclass(cls.Config, values, "data", owner=f"dataset {name!r}")
+    dataset = cls(config, split)
+    if target:
+        dataset.select_target(target)
+    return dataset
+
+
+def pick(n_total: int, n: int) -> list[int]:
+    """``n`` indices spread evenly over a dataset of ``n_total`` samples."""
+    if n_total <= 0:
+        return []
+    if n >= n_total:
+        return list(range(n_total))
+    return sorted({int(round(x)) for x in np.linspace(0, n_total - 1, n)})
+
+
+def to_display(t: torch.Tensor, *, mask: bool = False) -> np.ndarray:
+    """(C, H, W) sample tensor -> (H, W, 3) uint8 as the model sees it (masks coloured)."""
+    a = t.detach().cpu().numpy()
+    a = a[0] if a.ndim == 3 else a
+    if mask:
+        return MASK_COLOURS[np.clip(a.astype(np.int64), 0, len(MASK_COLOURS) - 1)]
+    if a.dtype == np.uint8:
+        g = a
+    elif a.dtype.kind in "ui":
+        g = (a.astype(np.float32) / np.iinfo(a.dtype).max * 255 + 0.5).astype(np.uint8)
+    else:
+        g = (np.clip(np.nan_to_num(a.astype(np.float32)), 0, 1) * 255 + 0.5).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+def render_grid(samples: Sequence[dict], *, cols: Optional[int] = None, cell: int = 256, gap: int = 4):
+    """A PIL RGB image: one tile per sample, each tile = image | target | mask side by side."""
+    from PIL import Image
+
+    if not samples:
+        raise DataError("no samples to show (the split is empty)")
+    keys = [k for k in ("image", "target", "mask") if k in samples[0]]
+    cols = cols or max(1, int(math.ceil(math.sqrt(len(samples) / len(keys)))))
+    rows = int(math.ceil(len(samples) / cols))
+    tile_w = len(keys) * cell + (len(keys) - 1) * 2
+    sheet = Image.new("RGB", (cols * tile_w + (cols - 1) * gap, rows * cell + (rows - 1) * gap), (40, 40, 40))
+    for n, sample in enumerate(samples):
+        r, c = divmod(n, cols)
+        x0, y0 = c * (tile_w + gap), r * (cell + gap)
+        for j, key in enumerate(keys):
+            arr = to_display(sample[key], mask=(key == "mask"))
+            img = Image.fromarray(arr)
+            h, w = arr.shape[:2]
+            scale = cell / max(h, w)
+            resample = Image.NEAREST if key == "mask" or scale >= 1 else Image.BILINEAR
+            img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), resample)
+            sheet.paste(img, (x0 + j * (cell + 2), y0))
+    return sheet
+
+
+def describe(samples: Sequence[dict]) -> dict[str, dict[str, Any]]:
+    """Per key: shape, dtype, and mean/std/min/max raw and in [0, 1] units (ints / dtype max)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in ("image", "target", "mask"):
+        tensors = [s[key] for s in samples if key in s]
+        if not tensors:
+            continue
+        shapes = sorted({tuple(t.shape) for t in tensors})
+        dtypes = sorted({str(t.dtype).replace("torch.", "") for t in tensors})
+        a = torch.stack([t.float() for t in tensors]) if len(shapes) == 1 else torch.cat([t.float().flatten() for t in tensors])
+        info: dict[str, Any] = {
+            "shape": shapes[0] if len(shapes) == 1 else shapes,
+            "dtype": dtypes[0] if len(dtypes) == 1 else dtypes,
+            "mean": float(a.mean()), "std": float(a.std()), "min": float(a.min()), "max": float(a.max()),
+        }
+        t0 = tensors[0]
+        if key != "mask" and not t0.is_floating_point():
+            scale = float(torch.iinfo(t0.dtype).max)
+            info["scaled"] = {k: info[k] / scale for k in ("mean", "std", "min", "max")}
+        if key == "mask":
+            counts = torch.bincount(torch.cat([t.flatten().long() for t in tensors]))
+            info["class_fractions"] = {int(i): round(float(c) / float(counts.sum()), 4) for i, c in enumerate(counts) if c}
+        out[key] = info
+    return out
+
+
+def save_grid(samples: Sequence[dict], path: str | Path, **kwargs: Any) -> Path:
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    render_grid(samples, **kwargs).save(p, format="PNG")
+    return p

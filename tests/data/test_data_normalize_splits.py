@@ -1,0 +1,116 @@
+"""Normalisation modes, deterministic splits, nested limits, split files, problem logs."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import numpy as np
+import pytest
+
+from emkit.data.normalize import Normalizer, RunningStats, dataset_stats, percentile_scale
+from emkit.data.problems import ProblemLog, summarize
+from emkit.data.splits import apply_limit, assign_split, select_split, unit_hash
+from emkit.errors import DataError
+
+
+def test_auto_keeps_uint8_and_scales_the_rest(rng):
+    u8 = rng.integers(0, 256, (8, 8)).astype(np.uint8)
+    assert Normalizer("auto")(u8) is u8
+    f = rng.normal(100, 5, (32, 32)).astype(np.float32)
+    out = Normalizer("auto")(f)
+    assert out.dtype == np.float32 and out.min() == 0 and out.max() == 1
+    u16 = rng.integers(0, 4096, (32, 32)).astype(np.uint16)
+    assert Normalizer("auto")(u16).dtype == np.float32
+
+
+def test_fixed_scale_none_and_signed(rng):
+    u16 = np.array([[0, 2048, 4095]], np.uint16)
+    assert np.allclose(Normalizer("fixed", scale=4095)(u16), [[0, 2048 / 4095, 1]])
+    assert np.allclose(Normalizer("fixed")(np.array([[0, 255]], np.uint8)), [[0, 1]])
+    assert Normalizer("none")(u16).dtype == np.uint16
+    i16 = np.array([[-32768, 0, 32767]], np.int16)
+    out = Normalizer("none")(i16)
+    assert out.dtype == np.float32 and out.min() == 0 and out.max() == 1
+
+
+def test_percentile_clips_hot_pixels(rng):
+    a = rng.random((100, 100)).astype(np.float32)
+    a[0, 0] = 1e6
+    out = percentile_scale(a, 0.5, 99.5)
+    assert out.dtype == np.float32 and out.max() == 1.0 and np.median(out) == pytest.approx(0.5, abs=0.05)
+
+
+def test_meanstd_uses_dataset_statistics(rng):
+    imgs = [rng.normal(0.3, 0.05, (16, 16)).clip(0, 1).astype(np.float32) for _ in range(4)]
+    mean, std = dataset_stats(imgs)
+    n = Normalizer("meanstd").with_stats(mean, std)
+    out = n(imgs[0])
+    assert abs(float(out.mean()) - 0.5) < 0.05 and out.min() >= 0 and out.max() <= 1
+    with pytest.raises(ValueError):
+        Normalizer("meanstd")(imgs[0])
+    with pytest.raises(ValueError):
+        Normalizer("percentile", low=50, high=10)
+
+
+def test_running_stats_roundtrip():
+    s = RunningStats()
+    s.add(np.array([0.0, 1.0]))
+    s.add(np.array([0.5]))
+    t = RunningStats.from_dict(s.to_dict())
+    assert t.mean == pytest.approx(0.5) and t.std == pytest.approx(np.std([0, 1, 0.5]))
+
+
+def test_splits_are_deterministic_disjoint_and_cover():
+    keys = [f"src{i % 3}/img_{i:04d}.tif" for i in range(2000)]
+    parts = {s: select_split(keys, s, seed=0, val_fraction=0.1, test_fraction=0.2) for s in ("train", "val", "test")}
+    assert sorted(sum(parts.values(), [])) == list(range(2000))
+    assert abs(len(parts["test"]) / 2000 - 0.2) < 0.04 and abs(len(parts["val"]) / 2000 - 0.1) < 0.03
+    assert select_split(keys, "val", seed=0, val_fraction=0.1, test_fraction=0.2) == parts["val"]
+    assert select_split(keys, "val", seed=1, val_fraction=0.1, test_fraction=0.2) != parts["val"]
+    # adding files does not move existing ones
+    assert assign_split(keys[5], 0, 0.1, 0.2) == assign_split(keys[5], 0, 0.1, 0.2)
+    assert 0 <= unit_hash("a", 0) < 1
+    with pytest.raises(DataError, match="below 1"):
+        select_split(keys, "train", val_fraction=0.6, test_fraction=0.5)
+
+
+def test_limit_gives_nested_reproducible_subsets():
+    keys = [f"k{i}" for i in range(1000)]
+    idx = list(range(1000))
+    small, big = apply_limit(idx, keys, 50, 0), apply_limit(idx, keys, 100, 0)
+    assert len(small) == 50 and len(big) == 100 and set(small) <= set(big)
+    assert small == sorted(small) and apply_limit(idx, keys, 50, 0) == small
+    assert apply_limit(idx, keys, 50, 1) != small
+    assert apply_limit(idx, keys, None, 0) == idx
+
+
+def test_split_files(tmp_path):
+    keys = ["a/1.tif", "a/2.tif", "b/3.tif"]
+    (tmp_path / "train.txt").write_text("a/1.tif\n# comment\nb/3.tif\n")
+    (tmp_path / "val.txt").write_text("2\n")
+    assert select_split(keys, "train", split_files=str(tmp_path)) == [0, 2]
+    assert select_split(keys, "val", split_files=str(tmp_path / "{split}.txt"), aliases=["1", "2", "3"]) == [1]
+    (tmp_path / "test.txt").write_text("zzz\n")
+    with pytest.raises(DataError, match="match no file"):
+        select_split(keys, "test", split_files=str(tmp_path))
+    with pytest.raises(DataError, match="cannot read"):
+        select_split(keys, "test", split_files=str(tmp_path / "missing"))
+
+
+def _add_from_child(log: ProblemLog) -> None:
+    log.add("/data/child.tif", "constant image (every pixel is 0)")
+
+
+def test_problem_log_sees_other_processes():
+    log = ProblemLog()
+    log.add("/data/a.tif", "empty file (0 bytes)")
+    log.add("/data/a.tif", "empty file (0 bytes)")
+    ctx = mp.get_context("fork")
+    p = ctx.Process(target=_add_from_child, args=(log,))
+    p.start()
+    p.join()
+    items = log.items()
+    assert ("/data/a.tif", "empty file (0 bytes)") in items and ("/data/child.tif", "constant image (every pixel is 0)") in items
+    assert len(items) == 2
+    text = summarize(items + [("/data/b.tif", "12 NaN/non-finite pixel values")])
+    assert text.startswith("3 files skipped") and "empty file" in text and "NaN" in text
