@@ -153,7 +153,8 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
     train_ds = build_dataset(cfg, "train", target)
     val_ds = build_dataset(cfg, "val", target)
     _check_data(train_ds, objective, "train", cfg)
-    _check_data(val_ds, objective, "val", cfg)
+    if len(val_ds):
+        _check_data(val_ds, objective, "val", cfg)
 
     # Run directory (rank 0 creates it; the others learn its path).
     if resume_dir is not None:
@@ -199,6 +200,8 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
     ctx = StepContext(device=device, autocast=autocast_factory(device, cfg.train.precision),
                       channels_last=channels_last, grad_clip=cfg.train.grad_clip)
     progress = Progress(total_steps, enabled=show_progress and dist_info.is_main, log_every=cfg.train.log_every)
+    if not len(val_ds):
+        progress.message("warning: the validation split is empty; no validation metrics will be logged")
     if step:
         progress.message(f"resuming {out} at step {step} (epoch {start_epoch + 1}, batch {start_in_epoch})")
     else:
@@ -267,7 +270,8 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
                         and in_epoch < steps_per_epoch - 1:
                     save(epoch, in_epoch + 1)
             # End of epoch: validation, samples, test evaluation, checkpoint.
-            val, first = evaluate(objective, val_loader, ctx, dist_info, VAL_SALT, cfg.train.val_batches, cfg.run.seed)
+            val, first = ({}, None) if not len(val_ds) else evaluate(
+                objective, val_loader, ctx, dist_info, VAL_SALT, cfg.train.val_batches, cfg.run.seed)
             row = {f"val_{k}": v for k, v in val.items()}
             if (epoch + 1) in cfg.run.eval_epochs:
                 test_loader = eval_loader(build_dataset(cfg, "test", target), bs, dist_info, cfg.train.num_workers, pin)
