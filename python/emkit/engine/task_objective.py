@@ -29,6 +29,7 @@ class TaskObjective:
         self.freeze = cfg.run.freeze
         self._forward: dict[str, nn.Module] = {}
         self.optimizer: torch.optim.Optimizer | None = None
+        self.frozen: list[nn.Module] = []
 
     def modules(self) -> dict[str, nn.Module]:
         return {"generator": self.generator}
@@ -49,6 +50,7 @@ class TaskObjective:
                                   "declare its encoder modules")
             for module in encoder:
                 module.requires_grad_(False)
+            self.frozen = encoder
         head_names = self.generator.head_parameter_names()
         head, body = [], []
         for name, param in self.generator.named_parameters():
@@ -64,6 +66,8 @@ class TaskObjective:
         with ctx.data_timer():
             prepared = self.task.prepare_batch(batch, ctx)
         self.optimizer.zero_grad(set_to_none=True)
+        for module in self.frozen:  # frozen BatchNorm keeps its pretrained statistics
+            module.eval()
         with ctx.autocast():
             prediction = self.net()(ctx.prepare(prepared["input"]))
         loss = self.task.loss(prediction.float(), prepared)

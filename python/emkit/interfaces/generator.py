@@ -24,7 +24,10 @@ class Generator(PluginBase, nn.Module, abc.ABC):
         ``replace_head(out_channels)`` swaps it without touching the body, so a
         pretrained restoration model becomes a segmentation model.
       * ``receptive_field`` is the side length in input pixels that can influence one
-        output pixel, or ``None`` when it is unbounded / unknown.
+        output pixel, or ``None`` when it is unbounded / unknown. With pooling the
+        footprint depends on the pixel's position modulo the downsampling factor; the
+        value is then the mean footprint over one period (what the paper's RF formula
+        gives), and ``size_multiple`` (may be a per-instance property) is that factor.
     """
 
     #: Spatial size the body needs internally (e.g. 2**levels); forward pads to it.
