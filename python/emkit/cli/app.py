@@ -61,25 +61,18 @@ def report_error(exc: BaseException) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    typer's standalone mode handles usage errors (bad options) itself; emkit's own
+    errors are caught here and printed as one line.
+    """
     try:
-        app(args=argv, prog_name="emkit", standalone_mode=False)
+        app(args=argv, prog_name="emkit", standalone_mode=True)
     except EmkitError as exc:
         if os.environ.get("EMKIT_DEBUG"):
             raise
         report_error(exc)
         sys.exit(2)
     except KeyboardInterrupt:
-        report_error(KeyboardInterrupt("interrupted; the last checkpoint is kept"))
+        report_error(KeyboardInterrupt("interrupted"))
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise

@@ -1,0 +1,82 @@
+"""Predict a list of files into an output folder: sources → tiled engine → TIFF writers.
+
+For each input: open it as a strip source, create one output TIFF per output kind
+(``postprocess.OutputHead.outputs``) carrying the input's metadata, then predict every
+image of the file (a stack gives a stack) through ``TiledPredictor``, fitting the
+intensity normalisation per image as training did. Outputs appear under their final
+names only when complete.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from emkit.predict.inputs import InputFile
+from emkit.predict.intensity import Normalization
+from emkit.predict.model_loading import LoadedModel
+from emkit.predict.progress import PredictProgress
+from emkit.predict.sources import ImageSource, open_source
+from emkit.predict.tiled import TiledPredictor
+from emkit.predict.writers import TiffStripWriter
+
+
+def predict_files(
+    model: LoadedModel,
+    predictor: TiledPredictor,
+    files: list[InputFile],
+    out_dir: str | Path,
+    normalization: Normalization,
+    *,
+    key: Optional[str] = None,
+    progress: Optional[PredictProgress] = None,
+) -> list[Path]:
+    """Predict every file; returns the written output paths in order."""
+    progress = progress or PredictProgress(len(files), enabled=False)
+    written: list[Path] = []
+    for item in files:
+        with open_source(item.path, model.in_channels, key=key) as source:
+            written += predict_source(model, predictor, source, item, Path(out_dir), normalization, progress)
+        progress.file_done()
+    return written
+
+
+def predict_source(
+    model: LoadedModel,
+    predictor: TiledPredictor,
+    source: ImageSource,
+    item: InputFile,
+    out_dir: Path,
+    normalization: Normalization,
+    progress: PredictProgress,
+) -> list[Path]:
+    """Predict all images of one open source into new TIFFs named after ``item.stem``."""
+    n, _, h, w = source.shape
+    head = model.head
+    progress.start_file(item.path.name, n * predictor.count_tiles(h, w))
+    writers: dict[str, TiffStripWriter] = {}
+    ok = False
+    try:
+        for spec in head.outputs():
+            extra = {"source": item.path.name, "emkit": {**model.describe(), "output": spec.suffix}}
+            if spec.suffix == "mask":
+                extra["emkit"]["threshold" if head.kind == "binary" else "labels"] = (
+                    head.threshold if head.kind == "binary" else "argmax")
+            writers[spec.suffix] = TiffStripWriter(
+                out_dir / f"{item.stem}_{spec.suffix}.tif", (n, spec.channels, h, w), spec.dtype,
+                source.meta.tiff_kwargs(extra),
+            )
+        for i in range(n):
+            scaling = normalization.fit(source.dtype, lambda limit, i=i: source.sample(i, limit), str(item.path))
+
+            def write(r0: int, r1: int, values, i=i) -> None:  # noqa: ANN001
+                for suffix, rows in head.finalize(values).items():
+                    writers[suffix].write(i, r0, rows)
+
+            predictor.predict(lambda r0, r1, i=i: source.read_rows(i, r0, r1), h, w, scaling, write,
+                              on_tiles=progress.tiles_done)
+        ok = True
+    finally:
+        for writer in writers.values():
+            writer.close(ok)
+    return [wr.path for wr in writers.values()]
