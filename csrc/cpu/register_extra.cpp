@@ -4,4 +4,6 @@
 
 namespace py = pybind11;
 
-void emkit_register_extra(py::module_& m) { (void)m; }
+void emkit_register_degrade(py::module_& m);  // csrc/cpu/degrade_bindings.cpp
+
+void emkit_register_extra(py::module_& m) { emkit_register_degrade(m); }

@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     try:
         app(args=argv, prog_name="emkit", standalone_mode=True)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
     except EmkitError as exc:
         if os.environ.get("EMKIT_DEBUG"):
             raise
