@@ -50,11 +50,15 @@ class Pix2Pix(Pretext):
     Config = Pix2PixConfig
     requires = ("image",)
     default_data = "synthetic-cem"
-    train_defaults: dict[str, Any] = {}
+    #: The bare ``emkit run pretext=pix2pix generator=hrnet`` budget: 3 × 60 steps of 8
+    #: crops of 128², which finishes in about 4 minutes on a 2-core CPU with a validation
+    #: L1 well below the identity baseline. ``preset=paper`` is the full setting.
+    train_defaults: dict[str, Any] = {"epochs": 3, "steps_per_epoch": 60, "batch_size": 8, "val_batches": 4}
     presets = {
         "paper": {
             "pretext": {"crop": 256},
-            "train": {"batch_size": 128, "epochs": 60, "schedule": "linear", "steps_per_epoch": None},
+            "train": {"batch_size": 128, "epochs": 60, "schedule": "linear", "steps_per_epoch": None,
+                      "val_batches": None},
         },
     }
 
