@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from export_support import write_run
+from run_support import write_run
 
 
 @pytest.fixture

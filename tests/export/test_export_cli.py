@@ -8,7 +8,7 @@ import pytest
 
 from emkit.cli.app import main
 
-from export_support import needs_unet
+from run_support import needs_unet
 
 
 def run_cli(args, capsys):

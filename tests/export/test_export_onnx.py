@@ -11,7 +11,7 @@ import torch
 from emkit.export import export_run
 from emkit.predict import load_model
 
-from export_support import needs_unet
+from run_support import needs_unet
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")

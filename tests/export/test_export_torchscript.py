@@ -14,7 +14,7 @@ import torch
 from emkit.export import export_run
 from emkit.predict import load_model
 
-from export_support import needs_unet
+from run_support import needs_unet
 
 SMALL = {"blocks": 2, "width": 4}
 

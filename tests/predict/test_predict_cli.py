@@ -14,7 +14,7 @@ from emkit.cli.app import main
 from emkit.predict import load_model
 from emkit.predict.metadata import read_meta
 
-from predict_support import needs_unet
+from run_support import needs_unet
 
 SMALL = {"blocks": 2, "width": 4}
 

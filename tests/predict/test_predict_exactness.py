@@ -12,7 +12,7 @@ from torch import nn
 from emkit.predict import OutputHead, TiledPredictor, TileSettings
 from emkit.predict.tta import dihedral, inverse_dihedral, tta_forward
 
-from predict_support import needs_unet, randomize
+from run_support import needs_unet, randomize
 
 
 def whole_image(gen: nn.Module, head: OutputHead, image: np.ndarray) -> np.ndarray:

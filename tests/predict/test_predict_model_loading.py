@@ -8,7 +8,7 @@ import torch
 from emkit.errors import EmkitError
 from emkit.predict import load_model
 
-from predict_support import needs_unet
+from run_support import needs_unet
 
 SMALL = {"blocks": 2, "width": 4}
 

@@ -11,7 +11,7 @@ from emkit.errors import EmkitError
 from emkit.predict.padding import PadPlan
 from emkit.predict.tiling import Overlap, TileGrid, axis_starts, axis_weights, halo, plan_overlap
 
-from predict_support import needs_unet
+from run_support import needs_unet
 
 
 @pytest.mark.parametrize(

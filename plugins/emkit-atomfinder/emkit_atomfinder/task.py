@@ -34,27 +34,9 @@ import torch.nn.functional as F
 
 from emkit.engine.normalization import from_model, to_model, to_unit
 from emkit.interfaces import Task
-from emkit.ops import DegradeRanges, sample_degrade_params, warp_and_degrade
+from emkit.augment import AugmentConfig, augment_pair
 from emkit_atomfinder.matching import detection_scores
 from emkit_atomfinder.points import PointSets, find_peaks, mask_columns, render_heatmap
-
-
-@dataclasses.dataclass
-class AugmentConfig:
-    """Random geometry of the training crops, shared by image and heatmap."""
-
-    #: Largest rotation in degrees (0-180); atom lattices have no preferred orientation.
-    rotation: float = 180.0
-    #: Input pixels per output pixel; keep it near 1, the heatmap width scales with it.
-    scale: tuple[float, float] = (0.9, 1.1)
-    flip_prob: float = 0.5
-    #: Probability and std range of extra Gaussian noise on the image only.
-    noise_prob: float = 0.0
-    noise: tuple[float, float] = (0.0, 0.05)
-
-    def ranges(self) -> DegradeRanges:
-        return DegradeRanges(rotation=self.rotation, scale=self.scale, flip_prob=self.flip_prob,
-                             blur_prob=0.0, noise_prob=self.noise_prob, noise=self.noise, dose_prob=0.0)
 
 
 @dataclasses.dataclass
@@ -126,18 +108,11 @@ class AtomLocalization(Task):
 
     # ---- engine contract --------------------------------------------------------------
     def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
-        image = to_unit(batch["image"])
         with ctx.data_timer():
             heat = self.target_heatmap(batch["mask"])
-            stacked = torch.cat([image, heat], 1).contiguous()
-            size = (self.config.crop, self.config.crop)
-            params = sample_degrade_params(stacked.shape[0], tuple(stacked.shape[-2:]), size,
-                                           self.config.augment.ranges(), device=stacked.device,
-                                           generator=ctx.torch_generator())
-            c = image.shape[1]
-            out = warp_and_degrade(stacked, params, size, ctx.seed,
-                                   degrade_channels=[True] * c + [False])
-        image, heat = out[:, :c], out[:, c:]
+        # One geometry for image and heatmap (bilinear for both), noise on the image only.
+        image, heat = augment_pair(batch["image"], heat, crop=self.config.crop,
+                                   ranges=self.config.augment.ranges(), ctx=ctx, other_is_mask=False)
         return {"input": ctx.prepare(to_model(image)), "image": image, "heatmap": heat}
 
     def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from emkit.engine.normalization import from_model, to_model, to_unit
 from emkit.interfaces import Task
-from emkit_builtin.tasks.augment import AugmentConfig, augment_pair
+from emkit.augment import AugmentConfig, augment_pair
 
 EPS = 1e-6
 

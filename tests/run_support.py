@@ -1,6 +1,6 @@
-"""Helpers of the prediction tests: run directories written without training.
+"""Helpers of the prediction and export tests: run directories written without training.
 
-Imported by this unique name (``from predict_support import ...``), never as
+Imported by this unique name (``from run_support import ...``; tests/ is on sys.path through its conftest), never as
 ``conftest``: several test folders have a conftest.py, and which one a bare
 ``import conftest`` finds depends on the collection order.
 """

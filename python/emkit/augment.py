@@ -1,8 +1,10 @@
-"""Paired augmentation through the fused op: one geometry for image and target/mask.
+"""Paired augmentation through the fused op: one geometry for an image and its labels.
 
-``PairedAugment`` samples per-sample crop/rotation/flip/scale (and, optionally, extra
-blur/noise for the input only) on the device and warps the stacked channels in one call:
-bilinear for images and restoration targets, nearest for masks.
+Public API for task plugins (built-in and third-party): ``AugmentConfig`` (a config
+section, ``task.augment.rotation=90``) and ``augment_pair``, which samples per-sample
+crop/rotation/flip/scale (and optional extra noise for the input only) on the device
+and warps the stacked channels in one fused call: bilinear for images, restoration
+targets and heatmaps, nearest for masks.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ def geometry_only(rotation: float = 180.0, scale: tuple[float, float] = (0.9, 1.
 class AugmentConfig:
     """Random augmentation of training pairs (validation/test use the full images)."""
 
+    #: Largest rotation in degrees (0-180); EM images have no preferred orientation.
     rotation: float = 180.0
+    #: Input pixels per output pixel.
     scale: tuple[float, float] = (0.9, 1.1)
     flip_prob: float = 0.5
     #: Extra Gaussian noise (std range, probability) added to the input only.
@@ -42,11 +46,12 @@ def augment_pair(image: torch.Tensor, other: torch.Tensor, *, crop: int, ranges:
     """Warp ``image`` (B, C, H, W) and ``other`` (target or mask) with the same geometry.
 
     Returns ``(image, other)`` crops of ``crop``² in [0, 1] float (mask: integer-valued float).
-    Noise/blur from ``ranges`` is applied to the image channels only.
+    Noise/blur from ``ranges`` is applied to the image channels only. ``other`` may already
+    be float (e.g. a heatmap); integer images are scaled by their range, masks are not.
     """
     c = image.shape[1]
     img = to_unit(image)
-    oth = other.float() if other_is_mask else to_unit(other)
+    oth = other.float() if other_is_mask or other.is_floating_point() else to_unit(other)
     stacked = torch.cat([img, oth], 1).contiguous()
     size = (crop, crop)
     with ctx.data_timer():
