@@ -220,3 +220,20 @@ def test_real_berkeley_emd_when_rosettasciio_is_installed(tmp_path, rng):
     assert sniff_format(tmp_path / "b.emd") == "em"
     out = read_image(tmp_path / "b.emd")
     assert np.array_equal(out, a) or np.array_equal(out, a.T)  # rosettasciio's axis order
+
+
+def test_planar_rgb_tiff_becomes_gray(tmp_path):
+    """A (3, H, W) 16-bit TIFF written as separate RGB planes reads as one (H, W) image."""
+    import numpy as np
+    import tifffile
+
+    from emkit.data.readers import read_image
+
+    ramp = np.arange(35, dtype=np.uint16).reshape(5, 7)
+    planes = np.stack([ramp + v for v in (1000, 2000, 3000)])
+    path = tmp_path / "planar.tif"
+    tifffile.imwrite(path, planes, photometric="rgb", planarconfig="separate")
+    out = np.asarray(read_image(path))
+    assert out.shape[-2:] == (5, 7) and out.ndim == 2
+    assert int(out[0, 0]) == round(0.299 * 1000 + 0.587 * 2000 + 0.114 * 3000)
+    assert int(out[4, 6]) == round(0.299 * 1034 + 0.587 * 2034 + 0.114 * 3034)

@@ -150,6 +150,8 @@ def read_tiff(path: str | os.PathLike[str], index: Optional[int] = None, *, mmap
             if arr is None:
                 arr = page.asarray() if index is not None or npages == 1 else tif.asarray()
             if rgb:
+                if int(getattr(page, "planarconfig", 1)) == 2:  # separate planes: (..., S, H, W)
+                    arr = np.moveaxis(arr, -3, -1)
                 arr = _rgb_to_gray(arr)
             while arr.ndim > 2 and arr.shape[0] == 1:
                 arr = arr[0]
