@@ -66,3 +66,16 @@ def test_atomic_path_leaves_old_file_on_failure(tmp_path):
             raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    import os
+
+    from emkit.engine.atomic import write_text_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "config.yaml", "a: 1\n")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "config.yaml").stat().st_mode & 0o777 == 0o644
