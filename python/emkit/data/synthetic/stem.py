@@ -114,7 +114,8 @@ def render_stem(rng: np.random.Generator, size: int = 256) -> StemSample:
     ys, xs, weights, present, a, d_nn = _columns(rng, s)
     sigma = float(np.clip(d_nn * rng.uniform(0.12, 0.22), 0.8, 3.5))
     sigma_sr = max(0.5, sigma * 0.5)
-    # mask discs of radius ~0.3 x the nearest-neighbour distance (they never merge)
+    # mask discs of radius ~0.3 x the nearest-neighbour distance (rarely touch: ~1% of discs,
+    # where lattices are distorted; the observed image also carries scan jitter the mask lacks)
     sigma_mask = float(np.clip(0.3 * d_nn, 1.2, 5.0)) / np.sqrt(2 * np.log(2))
 
     # Columns outside the frame still spill light into it: render on a padded canvas.
