@@ -32,6 +32,19 @@ class ContractSkip(Exception):
 
 
 # ------------------------------------------------------------------ configs -------------
+
+#: Options every pretext/task check accepts, with their defaults.
+OBJECTIVE_OPTIONS: dict[str, Any] = {"config": None, "data": None, "data_config": None, "generator": None,
+                                     "generator_config": None, "batch_size": 2}
+
+
+def objective_options(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` of a pretext/task check with defaults filled; unknown names are a TypeError."""
+    unknown = set(options) - set(OBJECTIVE_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown {kind} check option(s) {sorted(unknown)}; known: {sorted(OBJECTIVE_OPTIONS)}")
+    return {**OBJECTIVE_OPTIONS, **options}
+
 def build_config(kind: str, name: str, config: Any = None) -> Any:
     """The plugin's ``Config`` from ``None`` (defaults), a dict of values or an instance.
 

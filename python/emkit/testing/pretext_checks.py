@@ -13,7 +13,7 @@ Options: ``config`` (pretext Config values; e.g. a smaller crop or discriminator
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -28,14 +28,6 @@ class PretextSetup:
     batch: dict[str, Any]
     source: str
 
-
-def _options(options: Mapping[str, Any]) -> dict[str, Any]:
-    known = {"config", "data", "data_config", "generator", "generator_config", "batch_size"}
-    unknown = set(options) - known
-    if unknown:
-        raise TypeError(f"unknown pretext check option(s) {sorted(unknown)}; known: {sorted(known)}")
-    return {"config": None, "data": None, "data_config": None, "generator": None, "generator_config": None,
-            "batch_size": 2, **options}
 
 
 def build_pretext(name: str, *, config: Any = None, generator: str | None = None,
@@ -67,7 +59,7 @@ def build_pretext(name: str, *, config: Any = None, generator: str | None = None
 
 
 def setup_pretext(name: str, **options: Any) -> PretextSetup:
-    opts = _options(options)
+    opts = harness.objective_options("pretext", options)
     pretext, optimizers = build_pretext(name, config=opts["config"], generator=opts["generator"],
                                         generator_config=opts["generator_config"])
     batch, source = harness.objective_batch(
@@ -135,7 +127,7 @@ def check_pretext_state(name: str, **options: Any) -> None:
     uninterrupted run."""
     from emkit.config.coerce import build_dataclass, to_dict
 
-    opts = _options(options)
+    opts = harness.objective_options("pretext", options)
     s = setup_pretext(name, **options)
     saved = to_dict(s.pretext.config)
     cls = registry.load("pretext", name)

@@ -14,7 +14,7 @@ and ``generator_config`` (None = ``TinyGenerator``), ``batch_size`` (2).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -32,14 +32,6 @@ class TaskSetup:
     batch: dict[str, Any]
     source: str
 
-
-def _options(options: Mapping[str, Any]) -> dict[str, Any]:
-    known = {"config", "data", "data_config", "generator", "generator_config", "batch_size"}
-    unknown = set(options) - known
-    if unknown:
-        raise TypeError(f"unknown task check option(s) {sorted(unknown)}; known: {sorted(known)}")
-    return {"config": None, "data": None, "data_config": None, "generator": None, "generator_config": None,
-            "batch_size": 2, **options}
 
 
 def build_task_objective(name: str, *, config: Any = None, generator: str | None = None,
@@ -63,7 +55,7 @@ def build_task_objective(name: str, *, config: Any = None, generator: str | None
 
 def setup_task(name: str, **options: Any) -> TaskSetup:
     """Build the task, its objective and a batch (see the module docstring for options)."""
-    opts = _options(options)
+    opts = harness.objective_options("task", options)
     task, objective, optimizers = build_task_objective(
         name, config=opts["config"], generator=opts["generator"], generator_config=opts["generator_config"])
     batch, source = harness.objective_batch(
@@ -156,7 +148,7 @@ def check_task_state(name: str, **options: Any) -> None:
     the task rebuilt from its config as saved in ``config.yaml``."""
     from emkit.config.coerce import build_dataclass, to_dict
 
-    opts = _options(options)
+    opts = harness.objective_options("task", options)
     s = setup_task(name, **options)
     saved = to_dict(s.task.config)
     cls = registry.load("task", name)
