@@ -18,20 +18,15 @@ import torch
 
 from emkit.data.packed import PackedArray
 from emkit.data.sampling import balanced_order, source_ids, source_of
-from emkit.data.splits import apply_limit, select_split
+from emkit.data.splits import SplitConfig, apply_limit, select_split
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
 
 
 @dataclasses.dataclass
-class PackedConfig:
-    #: Folder written by `emkit data pack` (holds index.json).
-    root: str = ""
-    val_fraction: float = 0.05
-    test_fraction: float = 0.0
-    split_files: Optional[str] = None
-    limit: Optional[int] = None
-    seed: int = 0
+class PackedConfig(SplitConfig):
+    """``root`` is the folder written by `emkit data pack` (it holds index.json)."""
+
     #: Draw every source (first-level folder of the packed corpus) equally often.
     balance_sources: bool = False
     #: batch() allocates page-locked memory (when CUDA is available) for async copies.

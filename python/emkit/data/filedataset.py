@@ -29,7 +29,7 @@ import torch
 from emkit.data.normalize import NormMode, Normalizer, dataset_stats
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.readers import BadFileError
-from emkit.data.splits import apply_limit, select_split
+from emkit.data.splits import SplitConfig, apply_limit, select_split
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
 
@@ -38,21 +38,9 @@ MAX_CONSECUTIVE_FAILURES = 32
 
 
 @dataclasses.dataclass
-class FileConfig:
+class FileConfig(SplitConfig):
     """Options every file-based dataset understands (CLI keys ``data.<field>``)."""
 
-    #: Folder (or file) holding the data.
-    root: str = ""
-    #: Fractions of samples hashed into the validation and test splits.
-    val_fraction: float = 0.05
-    test_fraction: float = 0.0
-    #: Directory with train.txt/val.txt/test.txt, or a pattern containing "{split}";
-    #: replaces the hashed split when set.
-    split_files: Optional[str] = None
-    #: Keep at most this many samples of the split (seeded, nested subsets).
-    limit: Optional[int] = None
-    #: Seed of the split and subset hashes (changing it reshuffles the splits).
-    seed: int = 0
     #: Centre-crop / reflect-pad every sample to size x size (None: as stored).
     size: Optional[int] = None
     #: Intensity normalisation: auto | none | fixed | percentile | meanstd.

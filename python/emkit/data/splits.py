@@ -18,11 +18,30 @@ Split list files (``split_files``) override hashing: a directory holding
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Optional, Sequence
 
 from emkit.errors import DataError
+
+
+@dataclasses.dataclass
+class SplitConfig:
+    """Where a dataset lives and how it is split: shared by the file and packed datasets."""
+
+    #: Folder (or file) holding the data.
+    root: str = ""
+    #: Fractions of samples hashed into the validation and test splits.
+    val_fraction: float = 0.05
+    test_fraction: float = 0.0
+    #: Directory with train.txt/val.txt/test.txt, or a pattern containing "{split}";
+    #: replaces the hashed split when set.
+    split_files: Optional[str] = None
+    #: Keep at most this many samples of the split (seeded, nested subsets).
+    limit: Optional[int] = None
+    #: Seed of the split and subset hashes (changing it reshuffles the splits).
+    seed: int = 0
 
 SPLITS = ("train", "val", "test")
 
