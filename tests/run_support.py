@@ -85,3 +85,17 @@ def write_run(
         tree["data"] = {"name": "folder", "normalize": "auto", **(data or {})}
         (run / "config.yaml").write_text(yaml.safe_dump(tree, sort_keys=False))
     return run
+
+
+def run_cli(args, capsys):
+    """Run ``emkit ARGS`` in-process; return (exit code, stdout, stderr)."""
+    from emkit.cli.app import main
+
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -6,20 +6,8 @@ import json
 
 import pytest
 
-from emkit.cli.app import main
 
-from run_support import needs_unet
-
-
-def run_cli(args, capsys):
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = exc.code
-    else:
-        code = 0
-    out, err = capsys.readouterr()
-    return code, out, err
+from run_support import needs_unet, run_cli
 
 
 @needs_unet

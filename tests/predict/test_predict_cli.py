@@ -10,24 +10,12 @@ import tifffile
 import torch
 from PIL import Image
 
-from emkit.cli.app import main
 from emkit.predict import load_model
 from emkit.predict.metadata import read_meta
 
-from run_support import needs_unet
+from run_support import needs_unet, run_cli
 
 SMALL = {"blocks": 2, "width": 4}
-
-
-def run_cli(args, capsys):
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = exc.code
-    else:
-        code = 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def reference(run, image_unit: np.ndarray) -> np.ndarray:
