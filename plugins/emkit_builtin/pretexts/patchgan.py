@@ -3,6 +3,10 @@
 Layers (kernel 4, LeakyReLU 0.2): C64 stride 2 without norm, then ``layers - 1`` more
 stride-2 blocks doubling the width (capped at 8×), one stride-1 block and a stride-1
 1-channel output. With ``layers=3`` (the default) each output scores a 70×70 patch.
+
+Width: the reference uses 64 (``preset=paper``). By default the width follows the
+generator's scale (:func:`width_for`): a small generator gets a small critic, so a width-8
+U-Net no longer spends most of each step on a width-64 discriminator.
 """
 
 from __future__ import annotations
@@ -16,6 +20,22 @@ def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "instance":
         return nn.InstanceNorm2d(channels, affine=True)
     return nn.Identity()
+
+
+#: Bounds of the automatic width: below 8 the critic is too weak, 64 is the reference.
+AUTO_WIDTH_RANGE = (8, 64)
+
+
+def width_for(generator: nn.Module) -> int:
+    """The discriminator width matching ``generator``: its first conv's output channels in [8, 64].
+
+    The first layer's width is the scale knob every generator has (U-Net ``width``, HRNet
+    ``stem_width``); the discriminator's cost grows with the square of its width, like the
+    generator's, so matching the first widths keeps their costs in proportion.
+    """
+    lo, hi = AUTO_WIDTH_RANGE
+    first = next((m for m in generator.modules() if isinstance(m, nn.Conv2d)), None)
+    return hi if first is None else max(lo, min(hi, int(first.out_channels)))
 
 
 def patchgan_receptive_field(layers: int) -> int:

@@ -11,7 +11,7 @@ default; Adam 2e-4, betas (0.5, 0.999).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 import torch
 from torch import nn
@@ -20,7 +20,7 @@ from emkit.engine.normalization import from_model, to_model
 from emkit.interfaces import Pretext
 from emkit.ops import DegradeRanges, degrade_pair, sample_degrade_params
 from emkit_builtin.pretexts.gan_loss import gan_loss
-from emkit_builtin.pretexts.patchgan import PatchDiscriminator
+from emkit_builtin.pretexts.patchgan import PatchDiscriminator, width_for
 
 
 @dataclasses.dataclass
@@ -32,9 +32,10 @@ class Pix2PixConfig:
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    #: Discriminator depth (3 → 70×70 patches), width and normalisation.
+    #: Discriminator depth (3 → 70×70 patches), width and normalisation; width None =
+    #: follows the generator (its first layer's width in [8, 64], see patchgan.width_for).
     d_layers: int = 3
-    d_width: int = 64
+    d_width: Optional[int] = None
     d_norm: Literal["batch", "instance", "none"] = "batch"
     #: Degradation ranges (see emkit.ops.DegradeRanges for each field and its default).
     degrade: DegradeRanges = dataclasses.field(default_factory=DegradeRanges)
@@ -44,6 +45,8 @@ class Pix2PixConfig:
             raise ValueError(f"crop must be at least 16 pixels, got {self.crop}")
         if self.d_layers < 1:
             raise ValueError(f"d_layers must be >= 1, got {self.d_layers}")
+        if self.d_width is not None and self.d_width < 1:
+            raise ValueError(f"d_width must be >= 1, got {self.d_width}")
 
 
 class Pix2Pix(Pretext):
@@ -56,7 +59,7 @@ class Pix2Pix(Pretext):
     train_defaults: dict[str, Any] = {"epochs": 3, "steps_per_epoch": 60, "batch_size": 8, "val_batches": 4}
     presets = {
         "paper": {
-            "pretext": {"crop": 256},
+            "pretext": {"crop": 256, "d_width": 64},
             "train": {"batch_size": 128, "epochs": 60, "schedule": "linear", "steps_per_epoch": None,
                       "val_batches": None},
         },
@@ -65,7 +68,8 @@ class Pix2Pix(Pretext):
     def __init__(self, config: Pix2PixConfig, generator) -> None:
         super().__init__(config, generator)
         channels = generator.in_channels + generator.out_channels
-        self.discriminator = PatchDiscriminator(channels, config.d_width, config.d_layers, config.d_norm)
+        width = config.d_width if config.d_width is not None else width_for(generator)
+        self.discriminator = PatchDiscriminator(channels, width, config.d_layers, config.d_norm)
 
     # ---- engine contract -------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:

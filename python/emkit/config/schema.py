@@ -8,7 +8,7 @@ Every field is a CLI key: ``seed=1``, ``train.epochs=5`` (``epochs=5`` works too
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 
 @dataclasses.dataclass
@@ -40,6 +40,22 @@ class TrainConfig:
 
 
 @dataclasses.dataclass
+class PretrainConfig:
+    """``init=self``: the pretext stage run on the task's own training images before
+    fine-tuning (engine/self_pretrain.py). Keys ``pretrain.<field>``."""
+
+    #: Extra unlabeled sources pooled with the task's training images, as ``data=mix``
+    #: sources: "synthetic-cem", "folder:/data/x" or {name: folder, root: /data/x}.
+    data: list[Union[str, dict]] = dataclasses.field(default_factory=list)
+    #: Relative frequency of the task's images and of each extra source; empty = equal.
+    weights: list[float] = dataclasses.field(default_factory=list)
+    #: Optimisation steps of the pretext stage; None = scaled to the number of images.
+    steps: Optional[int] = None
+    #: The pretext of the stage: a name, or its options (``pretrain.pretext.crop=64``).
+    pretext: Union[str, dict] = "pix2pix"
+
+
+@dataclasses.dataclass
 class RunConfig:
     """Top-level keys of ``emkit run``."""
 
@@ -49,9 +65,11 @@ class RunConfig:
     seed: int = 0
     #: Continue a killed run: path of its run directory.
     resume: Optional[str] = None
-    #: Initial generator weights for fine-tuning: "random", a pretext run dir, or a
-    #: generator.safetensors file.
+    #: Initial generator weights for fine-tuning: "random", a pretext run dir, a
+    #: generator.safetensors file, or "self" (pretrain on the task's own images first).
     init: str = "random"
+    #: The pretext stage of init=self.
+    pretrain: PretrainConfig = dataclasses.field(default_factory=PretrainConfig)
     #: Named bundle of settings applied under the command line (e.g. "paper").
     preset: Optional[str] = None
     #: "none" runs in this process; "torchrun" relaunches under torchrun with `devices`.

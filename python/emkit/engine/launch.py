@@ -41,7 +41,7 @@ def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConf
         base = load_yaml(saved)
         base.pop("resume", None)
     init = user.get("init")
-    if init not in (None, "random") and not _explicit_generator(overrides, config_files):
+    if init not in (None, "random", "self") and not _explicit_generator(overrides, config_files):
         from emkit.engine.weights import read_spec, resolve_weights
 
         spec = read_spec(resolve_weights(str(init)))
@@ -77,9 +77,12 @@ def launch(overrides: list[str], config_files: list[str]) -> Path | None:
         if code:
             raise EmkitError(f"torchrun exited with status {code}")
         return None
+    from emkit.engine import self_pretrain
     from emkit.engine.trainer import train
 
     try:
+        if self_pretrain.wanted(cfg):  # init=self: pretext stage, then fine-tuning
+            return self_pretrain.train_with_self_init(cfg, resume_dir)
         return train(cfg, resume_dir=resume_dir)
     finally:
         distributed.shutdown()

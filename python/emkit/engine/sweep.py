@@ -55,6 +55,7 @@ def run_name(combo: list[str], varying: set[str]) -> str:
 
 def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> Path:
     from emkit.engine.launch import launch
+    from emkit.engine.self_pretrain import has_progress
     from emkit.report import write_report
 
     combos = expand(overrides)
@@ -67,7 +68,7 @@ def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir:
         if (path / "generator.safetensors").exists():
             print(f"[{i}/{len(combos)}] done already: {path}", flush=True)
             continue
-        if (path / "checkpoints" / "latest.json").exists():
+        if has_progress(path):
             print(f"[{i}/{len(combos)}] resuming {path}", flush=True)
             launch([f"resume={path}"], [])
             continue

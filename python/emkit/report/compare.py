@@ -75,7 +75,8 @@ def collect(runs: list[RunSummary]) -> list[dict[str, Any]]:
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     out = ["# emkit comparison", "",
-           "P = pretrained generator (init from a pretext run), R = random init. "
+           "P = pretrained generator (init from a pretext run), R = random init, "
+           "self = pretrained on the task's own training images (init=self). "
            "Cells: mean ± std over seeds (n runs).", ""]
     objectives = sorted({r["objective"] for r in rows})
     for objective in objectives:

@@ -28,8 +28,10 @@ class RunSummary:
 
     @property
     def init(self) -> str:
-        """"P" (pretrained) or "R" (random), as in the paper's tables."""
+        """"P" (pretrained), "R" (random), as in the paper's tables, or "self" (init=self)."""
         init = self.config.get("init", "random")
+        if init == "self":
+            return "self"
         return "R" if init in (None, "", "random") else "P"
 
     @property
