@@ -1,0 +1,88 @@
+"""Pix2pix training throughput with the reference discriminator (width 64) vs the automatic width.
+
+Uses ``bench_train``'s model building and step timing (full D + G steps, Adam, fused
+degradation op) on the same batch; for each generator the two discriminator widths are
+timed interleaved (median), so background load hits both alike. The automatic width is
+the generator's first-layer width in [8, 64] (``emkit_builtin.pretexts.patchgan.width_for``).
+
+    python benchmarks/bench_dwidth.py                       # CPU: batch 8, 128² crops
+    python benchmarks/bench_dwidth.py --steps 10 --save
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_train import RESULTS, build, time_steps  # noqa: E402
+
+#: (label, generator, overrides): a small and the default U-Net, and HRNet (width 64 either way).
+GENERATORS = [
+    ("unet w8 b3", "unet", ["generator.width=8", "generator.blocks=3"]),
+    ("unet w16 b4", "unet", []),
+    ("hrnet", "hrnet", []),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--only", default="", help="comma-separated labels to run (default: all)")
+    ap.add_argument("--save", action="store_true")
+    args = ap.parse_args()
+
+    from emkit.data.synthetic.cem import render_cem
+    from emkit.data.synthetic.fields import rng_for
+    from emkit.engine.devices import select_device
+
+    device = select_device(args.device)
+    side = args.crop + args.crop // 4
+    images = torch.stack([torch.from_numpy(render_cem(rng_for(0, "cem", "train", i), side))
+                          for i in range(args.batch)])
+    batch = {"image": images[:, None].contiguous().to(device)}
+    lines = [f"bench_dwidth  device={device} ({platform.processor() or 'cpu'})  torch={torch.__version__}  "
+             f"threads={torch.get_num_threads()}",
+             f"pix2pix step (D + G, Adam), batch {args.batch}, {args.crop}x{args.crop} crops, "
+             f"median of {args.steps} interleaved steps after 2 warm-up",
+             "",
+             f"{'generator':<12} {'D width':>8} {'img/s':>8} {'ms/step':>9} {'speed-up':>9}"]
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    for label, name, overrides in GENERATORS:
+        if only and label not in only:
+            continue
+        variants = {}
+        for tag, extra in (("64", ["pretext.d_width=64"]), ("auto", [])):
+            objective, ctx = build(name, device, args.crop, [*overrides, *extra])
+            time_steps(objective, ctx, batch, 2)  # warm-up
+            variants[tag] = (objective, ctx, objective.discriminator.model[0].out_channels)
+        samples: dict[str, list[float]] = {"64": [], "auto": []}
+        for _ in range(args.steps):
+            for tag, (objective, ctx, _) in variants.items():
+                samples[tag].append(time_steps(objective, ctx, batch, 1)[0])
+        base = statistics.median(samples["64"])
+        for tag in ("64", "auto"):
+            sec = statistics.median(samples[tag])
+            width = variants[tag][2]
+            lines.append(f"{label:<12} {width:>8} {args.batch / sec:>8.2f} {sec * 1e3:>9.1f} {base / sec:>8.2f}x")
+    text = "\n".join(lines)
+    print(text)
+    if args.save:
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"bench_dwidth_{device.type}.txt"
+        out.write_text(text + "\n")
+        print(f"saved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
