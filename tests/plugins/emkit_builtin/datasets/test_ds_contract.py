@@ -11,7 +11,7 @@ from emkit.interfaces import DataSource
 from emkit.testing.contract import validate_plugin
 
 NAMES = ["folder", "temimagenet", "au-hdf5", "paired-folder", "mask-folder", "packed",
-         "synthetic-stem", "synthetic-hrtem", "synthetic-cem"]
+         "synthetic-stem", "synthetic-hrtem", "synthetic-cem", "mix"]
 
 
 def test_all_registered():
