@@ -44,7 +44,7 @@ def test_pretext_stage_config(tmp_path):
     # the task's dataset with its options, pinned to its train split, then the extra sources
     assert data.sources[0]["name"] == "synthetic-stem" and data.sources[0]["split"] == "train"
     assert data.sources[0]["length"] == 6 and data.sources[1:] == ["synthetic-cem", lab]
-    assert data.weights == [2.0, 1.0, 1.0] and data.test_length == 0
+    assert data.weights == [2.0, 1.0, 1.0] and data.test_length == 0 and data.val_length == 32
     assert pcfg.plugin_config("pretext").crop == 32 and data.size == 40  # the task's crop, room to rotate
     assert pcfg.plugin_name("generator") == "unet" and pcfg.plugin_config("generator").width == 4
     assert pcfg.train.steps_per_epoch == self_pretrain.default_steps(6 + 2000 + 3, 8) and pcfg.train.epochs == 1
@@ -89,6 +89,7 @@ def test_end_to_end_and_stage_skip(tmp_path, monkeypatch):
     assert _steps(pre)[-1] == 4 and _steps(run)[-1] == 6  # 3 steps per epoch x 2
     first = _steps(run)
     assert "init: self" in (run / "config.yaml").read_text()
+    assert (pre / "samples" / "epoch_001.png").exists()  # validated on the task's training images
 
     # fine-tuning lost before its first checkpoint: the finished pretext stage is kept
     stamp = (pre / "generator.safetensors").stat().st_mtime_ns

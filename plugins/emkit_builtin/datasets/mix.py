@@ -12,8 +12,9 @@ A source is written as
 * ``name:root``: a file dataset under a folder (``folder:/data/lab1``), i.e. ``{name: folder, root: /data/lab1}``;
 * a mapping ``{name: folder, root: /data/lab1, normalize: percentile, ...}``: any of that
   dataset's options (YAML config files, or quoted on the command line). The extra key
-  ``split: train`` pins the source to its train split: it then feeds only the mix's train
-  split, so its val/test items are never read (``init=self`` uses this for the task data).
+  ``split: train`` pins the source to its train split: every split of the mix then reads
+  the source's train items only, so its val/test items are never read (``init=self`` uses
+  this for the task data; the mix's validation then monitors fit on training images).
 
 Sample ``i`` of a split comes from source ``k`` with frequency ``weights[k]`` (equal when
 unset): the plan of (source, item) pairs is fixed by ``seed`` and the split, exact in
@@ -94,8 +95,8 @@ def parse_source(spec: Any, index: int) -> tuple[str, dict[str, Any], Optional[s
     raise ConfigError(f"{where}: expected a dataset name, 'name:root' or a mapping, got {spec!r}")
 
 
-def build_source(spec: Any, index: int, split: Split) -> tuple[str, Optional[DataSource]]:
-    """The dataset of one source for ``split`` (None when the source is pinned to another split)."""
+def build_source(spec: Any, index: int, split: Split) -> tuple[str, DataSource]:
+    """The dataset of one source for ``split`` (its pinned split, when it has one)."""
     from emkit import registry
     from emkit.config.coerce import build_dataclass
 
@@ -106,8 +107,6 @@ def build_source(spec: Any, index: int, split: Split) -> tuple[str, Optional[Dat
         raise ConfigError(f"data.sources[{index}].{PIN_KEY}: only 'train' can be pinned, got {pinned!r}")
     cls = registry.load("data", name)
     config = build_dataclass(cls.Config, options, f"data.sources[{index}]", owner=f"mix source {name!r}")
-    if pinned is not None and split != pinned:
-        return name, None
     return name, cls(config, pinned or split)
 
 
@@ -158,7 +157,7 @@ class MixDataset(DataSource):
         built = [build_source(spec, i, split) for i, spec in enumerate(config.sources)]
         self.names = [name for name, _ in built]
         self.sources = [ds for _, ds in built]
-        lengths = [len(ds) if ds is not None else 0 for ds in self.sources]
+        lengths = [len(ds) for ds in self.sources]
         weights = list(config.weights) or [1.0] * len(lengths)
         requested = {"train": config.length, "val": config.val_length, "test": config.test_length}[split]
         total = sum(lengths) if requested is None else int(requested)
@@ -214,4 +213,4 @@ class MixDataset(DataSource):
         return {"image": self._window(image, index), "source": f"{self.names[k]}:{where}"}
 
     def problems(self) -> list[tuple[str, str]]:
-        return [p for ds in self.sources if ds is not None for p in ds.problems()]
+        return [p for ds in self.sources for p in ds.problems()]

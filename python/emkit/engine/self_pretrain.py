@@ -8,7 +8,8 @@
 
 Stage 1 trains the pretext on ``data=mix`` whose first source is the task's dataset with
 its options, pinned to its train split (labels are never read, val/test items never
-seen), plus the extra unlabeled sources of ``pretrain.data``, weighted by
+seen; its validation curve is therefore a fit monitor on training images), plus the
+extra unlabeled sources of ``pretrain.data``, weighted by
 ``pretrain.weights``. Its step budget is ``pretrain.steps``, by default
 :func:`default_steps` (about 20 passes over the pooled images, within [200, 1000]).
 
@@ -36,6 +37,9 @@ PRETRAIN_DIR = "pretrain"
 #: Default budget: passes over the pooled images, and the bounds of the step count.
 DEFAULT_PASSES = 20
 MIN_STEPS, MAX_STEPS = 200, 1000
+#: Validation samples of the stage: the task's training images (a fit monitor; val/test
+#: items are never read) and the extra sources' validation items.
+VAL_SAMPLES = 32
 #: Checkpoints per pretext stage (the resume granularity after a kill).
 STAGE_CHECKPOINTS = 4
 #: Train settings the pretext stage takes over from the run (where and how it computes).
@@ -91,7 +95,7 @@ def mix_section(cfg: ResolvedConfig) -> dict[str, Any]:
     if p.weights and len(p.weights) != len(sources):
         raise ConfigError(f"pretrain.weights has {len(p.weights)} values for {len(sources)} sources "
                           "(the task's images first, then each pretrain.data source)")
-    return {"name": "mix", "sources": sources, "weights": list(p.weights), "val_length": None,
+    return {"name": "mix", "sources": sources, "weights": list(p.weights), "val_length": VAL_SAMPLES,
             "test_length": 0}
 
 

@@ -94,13 +94,18 @@ def test_folder_sources_of_different_sizes(build, tmp_path, rng):
     assert parse_source(f"folder:{tmp_path}", 0) == ("folder", {"root": str(tmp_path)}, None)
 
 
-def test_pinned_source_feeds_only_the_train_split(build):
+def test_pinned_source_reads_only_its_train_split(build):
     pinned = {**SMALL[0], "split": "train"}
     train = build("mix", sources=[pinned, SMALL[1]], size=32)
-    val = build("mix", "val", sources=[pinned, SMALL[1]], size=32)
+    val = build("mix", "val", sources=[pinned, SMALL[1]], size=32, val_length=40)
     assert {_source(train[i]) for i in range(len(train))} == {"synthetic-cem", "synthetic-stem"}
-    assert len(val) == 2 and {_source(val[i]) for i in range(len(val))} == {"synthetic-stem"}
-    assert len(build("mix", "val", sources=[pinned], size=32)) == 0
+    train_items = {train[i]["source"] for i in range(len(train)) if _source(train[i]) == "synthetic-cem"}
+    val_items = {val[i]["source"] for i in range(len(val)) if _source(val[i]) == "synthetic-cem"}
+    # every split of the mix reads the pinned source's train items, never its val/test items
+    assert val_items == train_items and all("/train/" in s for s in val_items)
+    assert {val[i]["source"] for i in range(len(val)) if _source(val[i]) == "synthetic-stem"} <= {
+        f"synthetic-stem:synthetic-stem/val/{j}" for j in range(2)}
+    assert len(build("mix", "test", sources=[pinned], size=32)) == 6
 
 
 @pytest.mark.parametrize("values, match", [
