@@ -69,10 +69,12 @@ def test_bad_weights_and_unused_settings(tmp_path, capsys):
     assert "pretrain.* is ignored" in capsys.readouterr().err
 
 
-def test_refuses_a_pretext_run():
+def test_refuses_a_pretext_run_and_several_devices():
     cfg = resolve(["pretext=pix2pix", "data=synthetic-cem", "init=self"])
     with pytest.raises(ConfigError, match="choose task="):
         self_pretrain.wanted(cfg)
+    with pytest.raises(ConfigError, match="one device"):
+        self_pretrain.wanted(resolve([*TINY, "init=self", "launcher=torchrun", "devices=2"]))
 
 
 def test_end_to_end_and_stage_skip(tmp_path, monkeypatch):

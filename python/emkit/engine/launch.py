@@ -72,16 +72,18 @@ def launch(overrides: list[str], config_files: list[str]) -> Path | None:
             "Nothing to train: choose a pretext (pretext=<name>; available: "
             f"{pretexts}) or a task (task=<name>; available: {tasks})"
         )
+    from emkit.engine import self_pretrain
+
+    self_init = self_pretrain.wanted(cfg)  # init=self: a pretext stage, then fine-tuning
     if cfg.run.launcher == "torchrun" and not distributed.started_by_torchrun():
         code = relaunch_with_torchrun(cfg.run.devices, overrides, config_files)
         if code:
             raise EmkitError(f"torchrun exited with status {code}")
         return None
-    from emkit.engine import self_pretrain
     from emkit.engine.trainer import train
 
     try:
-        if self_pretrain.wanted(cfg):  # init=self: pretext stage, then fine-tuning
+        if self_init:
             return self_pretrain.train_with_self_init(cfg, resume_dir)
         return train(cfg, resume_dir=resume_dir)
     finally:
