@@ -128,3 +128,18 @@ def test_no_training_samples(build):
         build("mix", sources=[{**SMALL[0], "length": 0}, SMALL[1]], weights=[1, 0])
     with pytest.raises(ConfigError):
         build("mix", sources=["synthetic-cem"], size=8)
+
+
+def test_pix2pix_trains_on_a_mix(tmp_path):
+    import yaml
+
+    from emkit.engine.launch import launch
+
+    run = launch(["pretext=pix2pix", "generator=unet", "generator.blocks=2", "generator.width=4", "data=mix",
+                  "data.sources=[{name: synthetic-cem, size: 48, length: 8, val_length: 2},"
+                  " {name: synthetic-stem, size: 96, length: 8, val_length: 2}]",
+                  "data.weights=[1,2]", "data.size=48", "pretext.crop=32", "train.epochs=1", "train.batch_size=4",
+                  "train.device=cpu", f"runs_dir={tmp_path}", "name=mixrun"], [])
+    assert (run / "generator.safetensors").exists() and (run / "samples" / "epoch_001.png").exists()
+    data = yaml.safe_load((run / "config.yaml").read_text())["data"]
+    assert data["name"] == "mix" and data["weights"] == [1.0, 2.0] and len(data["sources"]) == 2
