@@ -10,11 +10,11 @@ from emkit.ops import (
     sample_degrade_params,
     warp_and_degrade,
 )
-from emkit.ops._backend import cuda_usable
+from emkit.ops._backend import cuda_unusable_reason, cuda_usable
 
 pytestmark = [
     pytest.mark.cuda,
-    pytest.mark.skipif(not cuda_usable(), reason="needs a usable CUDA device and emkit's CUDA kernels"),
+    pytest.mark.skipif(not cuda_usable(), reason=f"CUDA not usable: {cuda_unusable_reason()}"),
 ]
 
 RANGES = DegradeRanges(scale=(0.6, 1.8), blur_prob=0.7, sigma=(0.3, 4.0), noise_prob=0.8, dose_prob=0.4,
