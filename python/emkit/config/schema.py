@@ -64,6 +64,10 @@ class RunConfig:
     body_lr_mult: float = 1.0
     #: Epochs after which the test split is evaluated (the paper uses 5, 30, 60).
     eval_epochs: list[int] = dataclasses.field(default_factory=list)
+    #: Degradation-op implementation: "auto" (native kernels, self-checked on first use on
+    #: a GPU, else the pure-torch reference), "native" or "reference"; see emkit.ops.dispatch.
+    #: "auto" defers to the EMKIT_OPS environment variable when it is set.
+    ops: Literal["auto", "native", "reference"] = "auto"
 
 
 #: Sections that select a plugin (``generator=hrnet``) and the registry kind behind each.

@@ -6,10 +6,10 @@ current CUDA stream to the framework-free C++/CUDA code.
 """
 
 from emkit.ops.backend_info import backend_info
-from emkit.ops.dispatch import ops_mode, set_ops_mode
+from emkit.ops.dispatch import ops_mode, ops_summary, set_ops_mode
 from emkit.ops.random import philox4x32_10, philox_uint32
 
-__all__ = ["backend_info", "ops_mode", "philox4x32_10", "philox_uint32", "set_ops_mode"]
+__all__ = ["backend_info", "ops_mode", "ops_summary", "philox4x32_10", "philox_uint32", "set_ops_mode"]
 
 # Fused warp + degradation op (C++/CUDA kernels, registered as torch.library custom ops).
 from emkit.ops.degrade import degrade_pair, warp_and_degrade  # noqa: E402

@@ -74,6 +74,11 @@ def paths() -> dict[str, str]:
         return dict(_paths)
 
 
+def ops_summary() -> str:
+    """:func:`paths` as one short field for a metrics row, e.g. ``"cuda:0=native"`` (``""`` if unused)."""
+    return " ".join(f"{k}={v}" for k, v in sorted(paths().items()))
+
+
 def reset() -> None:
     """Forget the per-device choices (the next call checks again); for tests."""
     with _lock:
