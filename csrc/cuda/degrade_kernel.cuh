@@ -236,8 +236,14 @@ __device__ __forceinline__ void warp_canvas(const T* __restrict__ in_plane, int 
   }
 }
 
+// Resident blocks of 256 threads per SM the register budget is cut for (sm_90: 5 blocks =
+// 48 registers, also the shared-memory limit; the Poisson variant keeps 4 = 64 registers,
+// which spills a few bytes only inside its rarely taken rejection loop).
+constexpr int kMinBlocksPerSM = 5;
+constexpr int kMinBlocksPerSMPoisson = 4;
+
 template <typename T, bool kBF16, bool kPoisson>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : kMinBlocksPerSM)
     degrade_kernel(const T* __restrict__ input, KernelArgs ka, ChannelFlags flags) {
   __shared__ float canvas[kCanvasH * kCanvasStride];
   __shared__ float rows[kCanvasH * kTileW];
