@@ -36,7 +36,8 @@ REGS_PER_SM = 65536
 
 _ENTRY = re.compile(r"Compiling entry function '(\w+)'")
 _PROPS = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads")
-_USED = re.compile(r"Used (\d+) registers.*?(?:, (\d+) bytes smem)?$")
+_USED = re.compile(r"Used (\d+) registers")
+_SMEM = re.compile(r"(\d+) bytes smem")
 
 SAMPLE = """ptxas info    : Compiling entry function '_ZN5emkit11degrade_dev14degrade_kernelIhLb0ELb0EEEvPKT_NS0_10KernelArgsENS0_12ChannelFlagsE' for 'sm_90'
 ptxas info    : Function properties for _ZN5emkit11degrade_dev14degrade_kernelIhLb0ELb0EEEvPKT_NS0_10KernelArgsENS0_12ChannelFlagsE
@@ -68,8 +69,9 @@ def parse(text: str) -> list[dict]:
         elif current is not None and (m := _PROPS.search(line)) and "registers" not in line:
             if "stack" not in current or current["stack"] == 0:
                 current.update(stack=int(m.group(1)), spill_stores=int(m.group(2)), spill_loads=int(m.group(3)))
-        elif current is not None and "Used" in line and (m := _USED.search(line.strip())):
-            current.update(registers=int(m.group(1)), smem=int(m.group(2) or 0))
+        elif current is not None and (m := _USED.search(line)):
+            smem = _SMEM.search(line)
+            current.update(registers=int(m.group(1)), smem=int(smem.group(1)) if smem else 0)
             current = None
     return [k for k in out if "registers" in k]
 

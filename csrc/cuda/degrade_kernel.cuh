@@ -236,11 +236,21 @@ __device__ __forceinline__ void warp_canvas(const T* __restrict__ in_plane, int 
   }
 }
 
-// Resident blocks of 256 threads per SM the register budget is cut for (sm_90: 5 blocks =
-// 48 registers, also the shared-memory limit; the Poisson variant keeps 4 = 64 registers,
-// which spills a few bytes only inside its rarely taken rejection loop).
+// Resident blocks of 256 threads per SM the register budget is cut for, where shared
+// memory (~40 KB per block) allows that many: sm_90/sm_100 5 blocks = 48 registers (the
+// Poisson variant keeps 4 = 64 registers, spilling a few bytes only inside its rarely
+// taken rejection loop), sm_80 4 blocks; other GPUs are limited by shared memory or
+// threads per SM, so the compiler chooses freely.
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ == 900 || __CUDA_ARCH__ == 1000)
 constexpr int kMinBlocksPerSM = 5;
 constexpr int kMinBlocksPerSMPoisson = 4;
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 800
+constexpr int kMinBlocksPerSM = 4;
+constexpr int kMinBlocksPerSMPoisson = 4;
+#else
+constexpr int kMinBlocksPerSM = 1;
+constexpr int kMinBlocksPerSMPoisson = 1;
+#endif
 
 template <typename T, bool kBF16, bool kPoisson>
 __global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : kMinBlocksPerSM)
