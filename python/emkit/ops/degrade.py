@@ -197,12 +197,11 @@ def _launch_native(
     if images.device.type == "cpu":
         native().degrade_cpu(*args, torch.get_num_threads())
         return
-    from emkit.ops._backend import has_cuda_kernels
+    from emkit.ops._backend import device_capability
 
-    if not has_cuda_kernels():
-        from emkit.errors import BackendError
-
-        raise BackendError("emkit._C was built without CUDA (EMKIT_CUDA=OFF or no nvcc)")
+    # Cached per device; raises BackendError (with the CUDA error) when emkit's runtime
+    # cannot use it -- or when the extension was built without CUDA.
+    device_capability(images.device.index if images.device.index is not None else torch.cuda.current_device())
     seed_dev = seed.contiguous() if on_device else None
     workspace = torch.empty(native().degrade_cuda_workspace_bytes(b), dtype=torch.uint8, device=images.device)
     with torch.cuda.device(images.device):
