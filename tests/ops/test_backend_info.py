@@ -67,4 +67,5 @@ def test_failed_device_query_leaves_no_stale_error():
         pytest.skip("emkit's runtime can use a device here")
     with pytest.raises(BackendError, match="cannot use device 0"):
         _backend.device_capability(0)
-    assert _backend.native().cuda_clear_error() == ""
+    # Nothing else lingers: a runtime that cannot initialise reports that on every call.
+    assert _backend.native().cuda_clear_error() in ("", _backend.build_info()["cuda_error"])
