@@ -25,3 +25,7 @@ class DataError(EmkitError, ValueError):
 
 class BackendError(EmkitError, RuntimeError):
     """The native extension is missing or was built without a requested backend."""
+
+
+class StorageError(EmkitError, OSError):
+    """A file or folder could not be written or read (disk full, read-only, permissions)."""

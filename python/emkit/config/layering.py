@@ -3,8 +3,12 @@
 Layering (later wins): package defaults < plugin ``Config`` defaults (and a pretext's or
 task's ``train_defaults``) < preset
 (``preset=paper``) < ``--config file.yaml`` (in order) < ``key=value`` on the command line.
-Every key and value is validated before any work starts; the result is both typed
-(dataclass instances) and a plain tree saved as ``runs/<run>/config.yaml``.
+Every key and value is validated before any work starts (types and the ranges fields
+declare); values that depend on several sections (the learning rate, evaluation epochs)
+are settled here (settle.py), so the result -- typed dataclass instances plus the plain
+tree saved as ``runs/<run>/config.yaml`` -- is what the run uses. Command-line overrides
+and config files are read once (``read_layers``); callers that need a user value before
+resolution (``launch`` for ``resume``/``init``) look it up in those layers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from emkit import registry
 from emkit.config.coerce import build_dataclass, field_types, to_dict
 from emkit.config.overrides import deep_merge, load_yaml, parse_overrides
 from emkit.config.schema import PLUGIN_SECTIONS, RunConfig, TrainConfig
+from emkit.config.settle import settle
 from emkit.errors import ConfigError
 
 #: Plugins chosen when the user names none (only if installed).
@@ -38,6 +43,8 @@ class ResolvedConfig:
     run: RunConfig
     train: TrainConfig
     plugins: dict[str, tuple[str, Any]]  # section -> (plugin name, Config instance)
+    #: One line per setting that was adjusted during resolution (printed by the caller).
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def plugin_name(self, section: str) -> str | None:
         return self.plugins[section][0] if section in self.plugins else None
@@ -49,6 +56,40 @@ class ResolvedConfig:
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.tree, sort_keys=False)
+
+    def refresh_tree(self) -> None:
+        """Rebuild ``tree`` from the typed objects (after a setting was adjusted)."""
+        self.tree = _serialise(self.run, self.train, self.plugins)
+
+
+@dataclasses.dataclass
+class UserLayers:
+    """What the user wrote, parsed once: config files (in order) and command-line overrides."""
+
+    files: list[dict[str, Any]]
+    cli: dict[str, Any]
+
+    def merged(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``base`` < files (in order) < command line, merged in that order."""
+        tree = _lift_train_aliases(dict(base or {}))
+        for layer in [*self.files, self.cli]:
+            tree = deep_merge(tree, layer)
+        return tree
+
+
+def read_layers(overrides: list[str] | None = None,
+                config_files: list[str | Path] | None = None) -> UserLayers:
+    """Parse ``key=value`` overrides and read YAML files, each exactly once."""
+    files = [_lift_train_aliases(load_yaml(path)) for path in config_files or []]
+    return UserLayers(files=files, cli=_lift_train_aliases(parse_overrides(list(overrides or []))))
+
+
+def _serialise(run: RunConfig, train: TrainConfig, plugins: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    clean: dict[str, Any] = to_dict(run)
+    clean["train"] = to_dict(train)
+    for section, (name, cfg) in plugins.items():
+        clean[section] = {"name": name, **to_dict(cfg)}
+    return clean
 
 
 def _lift_train_aliases(tree: dict[str, Any]) -> dict[str, Any]:
@@ -90,12 +131,17 @@ def resolve(
     config_files: list[str | Path] | None = None,
     *,
     base: dict[str, Any] | None = None,
+    layers: UserLayers | None = None,
 ) -> ResolvedConfig:
-    """Resolve and validate a run configuration (see the module docstring)."""
-    user: dict[str, Any] = dict(base or {})
-    for path in config_files or []:
-        user = deep_merge(user, _lift_train_aliases(load_yaml(path)))
-    user = deep_merge(user, _lift_train_aliases(parse_overrides(list(overrides or []))))
+    """Resolve and validate a run configuration (see the module docstring).
+
+    ``layers`` (from ``read_layers``) replaces ``overrides``/``config_files`` when the
+    caller has already read them; ``base`` (e.g. a resumed run's config.yaml) sits under
+    the user's layers.
+    """
+    if layers is None:
+        layers = read_layers(overrides, config_files)
+    user = layers.merged(base)
     _check_top_level(user)
 
     if user.get("pretext", {}).get("name") and user.get("task", {}).get("name"):
@@ -160,9 +206,7 @@ def resolve(
         owner = f"{section} {chosen[section]!r}"
         plugins[section] = (chosen[section], build_dataclass(cls.Config, values, section, owner=owner))
 
-    # Re-serialise from the typed objects so config.yaml holds normalised values.
-    clean: dict[str, Any] = to_dict(run)
-    clean["train"] = to_dict(train)
-    for section, (name, cfg) in plugins.items():
-        clean[section] = {"name": name, **to_dict(cfg)}
-    return ResolvedConfig(tree=clean, run=run, train=train, plugins=plugins)
+    warnings = settle(run, train, plugins)
+    # Re-serialise from the typed objects so config.yaml holds the values used.
+    return ResolvedConfig(tree=_serialise(run, train, plugins), run=run, train=train, plugins=plugins,
+                          warnings=warnings)

@@ -26,7 +26,7 @@ def parse_value(text: str) -> Any:
         return ""
     try:
         value = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: an int beyond Python's digit limit
         return text
     # YAML 1.1 reads "1e-4" as a string (it wants a dot); accept plain float syntax too.
     if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
