@@ -15,7 +15,7 @@ import types
 import typing
 from typing import Any, Literal, Union
 
-from emkit.config.ranges import Range, check_number, show_value
+from emkit.config.ranges import check_number, declared_range, show_value
 from emkit.errors import ConfigError
 
 
@@ -144,7 +144,6 @@ def unknown_key_error(prefix: str, name: str, known: list[str], owner: str) -> C
 def build_dataclass(cls: type, values: dict[str, Any], prefix: str, owner: str | None = None) -> Any:
     """Instantiate dataclass ``cls`` from ``values`` (missing fields take their defaults)."""
     types_ = field_types(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
     owner = owner or (f"section {prefix!r}" if prefix else "the run")
     kwargs: dict[str, Any] = {}
     for name, value in values.items():
@@ -152,7 +151,7 @@ def build_dataclass(cls: type, values: dict[str, Any], prefix: str, owner: str |
             raise unknown_key_error(prefix, name, sorted(types_), owner)
         key = f"{prefix}.{name}" if prefix else name
         kwargs[name] = coerce(value, types_[name], key)
-        check_number(key, kwargs[name], Range.of(fields[name]))
+        check_number(key, kwargs[name], declared_range(cls, name))
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:

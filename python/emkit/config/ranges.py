@@ -5,12 +5,14 @@ A field declares its range in its dataclass metadata::
     batch_size: int = dataclasses.field(default=8, metadata={"range": (1, 65536)})
     lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
 
-``(lo, hi)`` is inclusive; ``None`` leaves a side open; ``"exclusive_min": True`` makes
-the lower bound strict (a learning rate must be > 0). Plugins write the metadata
+``(lo, hi)`` is inclusive; ``None`` leaves a side open; ``"exclusive_min": True`` /
+``"exclusive_max": True`` make a bound strict (a learning rate must be > 0, a split
+fraction < 1). Plugins write the metadata
 directly (no import needed); ``ranged`` is the same thing in one call. The coercion layer
 (``coerce.build_dataclass``) checks every value (each item of a list) against it, so a bad
 number fails during config resolution, before any run folder exists, with one line naming
 the key, the value and the range. ``None`` for an ``Optional`` field is always allowed.
+A subclass that redefines a field only to change its default keeps the base's range.
 
 Independently of declared ranges, every int must fit in 64 bits and every float must be
 finite: a 26-digit seed or ``batch_size=1e100`` never reaches the engine.
@@ -26,13 +28,15 @@ from emkit.errors import ConfigError
 
 RANGE_KEY = "range"
 EXCLUSIVE_MIN_KEY = "exclusive_min"
+EXCLUSIVE_MAX_KEY = "exclusive_max"
 INT64_MAX = 2**63 - 1
 
 
 def ranged(default: Any = dataclasses.MISSING, lo: float | None = None, hi: float | None = None, *,
-           exclusive_min: bool = False, default_factory: Any = dataclasses.MISSING) -> Any:
+           exclusive_min: bool = False, exclusive_max: bool = False,
+           default_factory: Any = dataclasses.MISSING) -> Any:
     """A dataclass field with a declared valid range (see the module docstring)."""
-    metadata = {RANGE_KEY: (lo, hi), EXCLUSIVE_MIN_KEY: exclusive_min}
+    metadata = {RANGE_KEY: (lo, hi), EXCLUSIVE_MIN_KEY: exclusive_min, EXCLUSIVE_MAX_KEY: exclusive_max}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -40,11 +44,12 @@ def ranged(default: Any = dataclasses.MISSING, lo: float | None = None, hi: floa
 
 @dataclasses.dataclass(frozen=True)
 class Range:
-    """An interval ``[lo, hi]`` (``(lo, hi]`` when ``exclusive_min``); None = unbounded."""
+    """An interval ``[lo, hi]`` (open on a side marked exclusive); None = unbounded."""
 
     lo: float | None
     hi: float | None
     exclusive_min: bool = False
+    exclusive_max: bool = False
 
     @classmethod
     def of(cls, field: dataclasses.Field) -> "Range | None":
@@ -53,21 +58,36 @@ class Range:
         if declared is None:
             return None
         lo, hi = declared
-        return cls(lo, hi, bool(field.metadata.get(EXCLUSIVE_MIN_KEY, False)))
+        return cls(lo, hi, bool(field.metadata.get(EXCLUSIVE_MIN_KEY, False)),
+                   bool(field.metadata.get(EXCLUSIVE_MAX_KEY, False)))
 
     def contains(self, value: float) -> bool:
         if isinstance(value, float) and math.isnan(value):
             return False
         if self.lo is not None and (value <= self.lo if self.exclusive_min else value < self.lo):
             return False
-        return self.hi is None or value <= self.hi
+        return self.hi is None or (value < self.hi if self.exclusive_max else value <= self.hi)
 
     def __str__(self) -> str:
         left = "(" if self.exclusive_min or self.lo is None else "["
-        right = ")" if self.hi is None else "]"
+        right = ")" if self.exclusive_max or self.hi is None else "]"
         lo = "-inf" if self.lo is None else f"{self.lo:g}"
         hi = "inf" if self.hi is None else f"{self.hi:g}"
         return f"{left}{lo}, {hi}{right}"
+
+
+def declared_range(cls: type, name: str) -> Range | None:
+    """The range of field ``name`` of dataclass ``cls``; a subclass that only changes a
+    field's default (``length: int = 500``) keeps the range its base class declares."""
+    for klass in cls.__mro__:
+        if not dataclasses.is_dataclass(klass):
+            continue
+        own = {f.name: f for f in dataclasses.fields(klass)}
+        if name in own:
+            found = Range.of(own[name])
+            if found is not None:
+                return found
+    return None
 
 
 def show_value(value: Any, limit: int = 60) -> str:
@@ -115,6 +135,6 @@ def numeric_fields_without_range(cls: type, prefix: str = "") -> list[str]:
         name = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(tp):
             missing += numeric_fields_without_range(tp, name + ".")
-        elif is_numeric(tp) and Range.of(f) is None:
+        elif is_numeric(tp) and declared_range(cls, f.name) is None:
             missing.append(name)
     return missing

@@ -1,7 +1,8 @@
 """From CLI arguments to a training run: resume/init handling and the torchrun relaunch.
 
 * ``resume=<run dir>``: the run's saved config.yaml is the base layer (later overrides,
-  e.g. more epochs, still apply) and training continues in that directory.
+  e.g. more epochs, still apply) and training continues in that directory; temp files a
+  killed write left there are removed first.
 * ``init=<run dir | weights>`` without an explicit generator: the saved generator's
   plugin name and config are used, so the architecture matches the weights.
 * ``launcher=torchrun devices=N``: re-executes the same command under torchrun.
@@ -19,6 +20,7 @@ from emkit.config import ResolvedConfig, resolve
 from emkit.config.layering import UserLayers, read_layers
 from emkit.config.overrides import load_yaml
 from emkit.engine import distributed
+from emkit.engine.atomic import remove_stale_temps
 from emkit.errors import EmkitError
 
 
@@ -29,6 +31,10 @@ def _resume_base(resume: Any) -> tuple[dict[str, Any], Path]:
         raise EmkitError(f"resume={resume}: {saved} not found (is it an emkit run directory?)")
     base = load_yaml(saved)
     base.pop("resume", None)
+    stale = remove_stale_temps(resume_dir)
+    if stale:
+        print(f"note: removed {len(stale)} unfinished temp file(s) left by the killed run "
+              f"(e.g. {stale[0].name})", file=sys.stderr, flush=True)
     return base, resume_dir
 
 
