@@ -14,9 +14,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import sys
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 from emkit.errors import EmkitError, StorageError
 
@@ -94,17 +93,3 @@ def as_user_errors() -> Iterator[None]:
         if line is None:
             raise
         raise StorageError(line) from exc
-
-
-def print_error(message: object, stream: IO[str] | None = None) -> None:
-    """Print ``error: <message>`` as plain text (no markup: ``emkit[export]`` stays intact).
-
-    The prefix is red when the stream is a terminal and ``NO_COLOR`` is unset.
-    """
-    stream = stream or sys.stderr
-    prefix = "error:"
-    if getattr(stream, "isatty", lambda: False)() and not os.environ.get("NO_COLOR"):
-        prefix = "\x1b[1;31merror:\x1b[0m"
-    text = " ".join(str(message).split("\n"))
-    stream.write(f"{prefix} {text}\n")
-    stream.flush()

@@ -12,8 +12,8 @@ import sys
 
 import typer
 
-from emkit.errors import EmkitError
-from emkit.oserrors import as_user_errors, print_error
+from emkit.errors import EmkitError, print_error
+from emkit.oserrors import as_user_errors
 
 app = typer.Typer(
     name="emkit",

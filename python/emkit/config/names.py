@@ -17,7 +17,7 @@ def name_problem(name: str) -> str | None:
         return "is an absolute path"
     if "/" in name or "\\" in name or (os.altsep and os.altsep in name):
         return "contains a path separator"
-    if ".." in name.split(".") or name == ".":
+    if ".." in name or name == ".":
         return "is '.' or contains '..'"
     if any(ord(c) < 32 or c == "\x7f" for c in name):
         return "contains control characters"

@@ -71,9 +71,13 @@ class Range:
     def __str__(self) -> str:
         left = "(" if self.exclusive_min or self.lo is None else "["
         right = ")" if self.exclusive_max or self.hi is None else "]"
-        lo = "-inf" if self.lo is None else f"{self.lo:g}"
-        hi = "inf" if self.hi is None else f"{self.hi:g}"
+        lo = "-inf" if self.lo is None else _bound(self.lo)
+        hi = "inf" if self.hi is None else _bound(self.hi)
         return f"{left}{lo}, {hi}{right}"
+
+
+def _bound(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def declared_range(cls: type, name: str) -> Range | None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,7 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from emkit.engine.atomic import write_atomic, write_text_atomic
-from emkit.errors import EmkitError
+from emkit.errors import EmkitError, print_warning
 from emkit.oserrors import storage_operation
 
 POINTER = "latest.json"
@@ -144,16 +143,12 @@ def _read_pair(weights: Path, state: Path) -> tuple[dict[str, torch.Tensor], dic
     return tensors, state_dict
 
 
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr, flush=True)
-
-
 def load_checkpoint(
     directory: str | Path,
     *,
     modules: dict[str, nn.Module],
     optimizers: dict[str, torch.optim.Optimizer],
-    warn: Callable[[str], None] = _warn,
+    warn: Callable[[str], None] = print_warning,
 ) -> dict[str, Any] | None:
     """Restore the newest readable checkpoint into ``modules``/``optimizers``; return its ``extra``.
 

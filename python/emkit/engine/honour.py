@@ -14,11 +14,11 @@ writes the value into the config so the saved config.yaml is the record of what 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
 from emkit.config import ResolvedConfig
+from emkit.errors import print_warning
 
 Say = Callable[[str], None]
 
@@ -26,15 +26,11 @@ Say = Callable[[str], None]
 CROP_SECTIONS = ("pretext", "task")
 
 
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr, flush=True)
-
-
 def _silent(message: str) -> None:
     pass
 
 
-def steps_per_epoch(cfg: ResolvedConfig, per_pass: int, say: Say = _warn) -> int:
+def steps_per_epoch(cfg: ResolvedConfig, per_pass: int, say: Say = print_warning) -> int:
     """Steps one epoch runs: ``train.steps_per_epoch`` capped at ``per_pass`` (one pass)."""
     asked = cfg.train.steps_per_epoch
     if asked is None or asked <= per_pass:
@@ -58,7 +54,7 @@ def image_side(dataset: Any) -> int | None:
     return int(min(shape[-2:]))
 
 
-def crops(cfg: ResolvedConfig, side: int | None, say: Say = _warn) -> None:
+def crops(cfg: ResolvedConfig, side: int | None, say: Say = print_warning) -> None:
     """Lower a pretext/task ``crop`` larger than the images to the image side."""
     if side is None:
         return
@@ -73,7 +69,7 @@ def crops(cfg: ResolvedConfig, side: int | None, say: Say = _warn) -> None:
 
 
 def settle_with_data(cfg: ResolvedConfig, train_ds: Any, per_pass: int, run_dir: str | Path | None,
-                     say: Say = _warn) -> int:
+                     say: Say = print_warning) -> int:
     """Apply the rules above; rewrite ``run_dir``/config.yaml if anything changed.
 
     Returns the number of steps per epoch the loop runs. ``run_dir=None`` (the other

@@ -21,7 +21,7 @@ from emkit.config.layering import UserLayers, read_layers
 from emkit.config.overrides import load_yaml
 from emkit.engine import distributed
 from emkit.engine.atomic import remove_stale_temps
-from emkit.errors import EmkitError
+from emkit.errors import EmkitError, print_warning
 
 
 def _resume_base(resume: Any) -> tuple[dict[str, Any], Path]:
@@ -74,7 +74,7 @@ def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: lis
 def launch(overrides: list[str], config_files: list[str]) -> Path | None:
     cfg, resume_dir = prepare(overrides, config_files)
     for line in cfg.warnings:
-        print(f"warning: {line}", file=sys.stderr, flush=True)
+        print_warning(line)
     if cfg.plugin_name("pretext") is None and cfg.plugin_name("task") is None:
         from emkit import registry
 
