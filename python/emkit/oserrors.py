@@ -40,7 +40,8 @@ def is_torch_write_failure(exc: BaseException) -> bool:
 
 
 def _frame_operation(exc: BaseException) -> str:
-    """The innermost emkit function on the traceback: a fallback name for the operation."""
+    """`` in <innermost emkit function>`` of the traceback: names the operation when the
+    failure was not raised inside ``storage_operation``."""
     name = ""
     tb = exc.__traceback__
     while tb is not None:
@@ -48,7 +49,7 @@ def _frame_operation(exc: BaseException) -> str:
         if module.startswith(("emkit", "emkit_")):
             name = f"{module}.{tb.tb_frame.f_code.co_name}"
         tb = tb.tb_next
-    return f"in {name}" if name else "file system operation"
+    return f" in {name}" if name else ""
 
 
 def describe(exc: BaseException, operation: str | None = None, path: str | Path | None = None) -> str | None:
@@ -64,7 +65,7 @@ def describe(exc: BaseException, operation: str | None = None, path: str | Path 
         target = os.fsdecode(target)
     reason = exc.strerror or str(exc) or type(exc).__name__
     hint = HINTS.get(exc.errno or -1)
-    op = f"Cannot {operation}" if operation else f"File system error ({_frame_operation(exc)})"
+    op = f"Cannot {operation}" if operation else f"File system error{_frame_operation(exc)} on"
     line = f"{op}" + (f" {target!s}" if target is not None else "") + f": {reason}"
     if exc.filename2 is not None:
         line += f" (other path: {exc.filename2})"

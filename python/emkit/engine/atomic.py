@@ -42,10 +42,12 @@ def atomic_path(path: str | Path, *, create_parents: bool = True) -> Iterator[Pa
             path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
         os.close(fd)
-        os.chmod(tmp, default_mode())
         tmp_path = Path(tmp)
         try:
             yield tmp_path
+            # Set after the writer ran: some writers (safetensors) replace the file and
+            # would otherwise leave mkstemp's private 0600.
+            os.chmod(tmp_path, default_mode())
             with open(tmp_path, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp_path, path)
