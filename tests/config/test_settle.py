@@ -99,3 +99,21 @@ def test_run_name_rules_are_checked_during_resolution():
         with pytest.raises(ConfigError, match="Invalid value for 'name'"):
             resolve([*PRETEXT, f"name={bad}" if bad else "name=''"])
     assert resolve([*PRETEXT, "name=my-run_1.2"]).run.name == "my-run_1.2"
+
+
+def test_fine_tuning_settings_with_a_pretext_are_reset_with_a_warning():
+    cfg = resolve([*PRETEXT, "train.freeze=encoder", "body_lr_mult=0.1"])
+    assert (cfg.train.freeze, cfg.train.body_lr_mult) == (None, 1.0)
+    assert cfg.tree["train"]["freeze"] is None and cfg.tree["train"]["body_lr_mult"] == 1.0
+    assert len(cfg.warnings) == 1 and "train.freeze='encoder' and train.body_lr_mult=0.1" in cfg.warnings[0]
+    assert resolve([*TASK, "train.freeze=encoder"]).warnings == []
+
+
+def test_devices_without_torchrun_train_on_one_and_say_so(monkeypatch):
+    for var in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "TORCHELASTIC_RUN_ID"):
+        monkeypatch.delenv(var, raising=False)
+    cfg, _ = launch.prepare([*PRETEXT, "devices=4"], [])
+    assert cfg.run.devices == 1 and cfg.tree["devices"] == 1
+    assert any("devices=4 needs launcher=torchrun" in w for w in cfg.warnings)
+    cfg, _ = launch.prepare([*PRETEXT, "devices=4", "launcher=torchrun"], [])
+    assert cfg.run.devices == 4 and cfg.warnings == []

@@ -8,7 +8,9 @@ its own:
 * the run ``name`` must be one folder name (names.py);
 * ``eval_epochs`` beyond ``train.epochs`` would never be evaluated: they are dropped
   with one warning line (kept in ``ResolvedConfig.warnings``) and the record lists only
-  the epochs that will be evaluated.
+  the epochs that will be evaluated;
+* ``train.freeze``/``train.body_lr_mult`` with a pretext (they act on fine-tuning only)
+  are reset with one warning.
 
 Settings that need the data to be judged (steps per epoch, crop sizes) are settled by
 ``engine/honour.py`` once the dataset exists.
@@ -53,9 +55,24 @@ def settle_eval_epochs(run: RunConfig, train: TrainConfig) -> list[str]:
             f"(evaluating at {run.eval_epochs or 'no epoch'}); raise train.epochs to evaluate them"]
 
 
+def settle_fine_tuning_only(train: TrainConfig, plugins: dict[str, tuple[str, Any]]) -> list[str]:
+    """``train.freeze``/``train.body_lr_mult`` act on a task's generator only; with a pretext
+    they would be ignored, so they are reset (and recorded as reset) with one warning."""
+    if "pretext" not in plugins:
+        return []
+    default = TrainConfig()
+    changed = [f"train.{key}={getattr(train, key)!r}" for key in ("freeze", "body_lr_mult")
+               if getattr(train, key) != getattr(default, key)]
+    if not changed:
+        return []
+    train.freeze, train.body_lr_mult = default.freeze, default.body_lr_mult
+    return [f"{' and '.join(changed)} only apply to fine-tuning (task=...); pretext "
+            f"{plugins['pretext'][0]!r} trains every parameter at train.lr, so they are ignored"]
+
+
 def settle(run: RunConfig, train: TrainConfig, plugins: dict[str, tuple[str, Any]]) -> list[str]:
     """Apply every cross-section rule above in place; return the warning lines."""
     if run.name is not None:
         check_name(run.name)
     settle_learning_rate(train, plugins)
-    return settle_eval_epochs(run, train)
+    return settle_eval_epochs(run, train) + settle_fine_tuning_only(train, plugins)

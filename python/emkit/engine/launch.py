@@ -58,7 +58,18 @@ def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConf
         base = dict(base or {})
         base["generator"] = {"name": spec["name"], **spec["config"]}
     cfg = resolve(base=base, layers=layers)
+    _settle_devices(cfg)
     return cfg, resume_dir
+
+
+def _settle_devices(cfg: ResolvedConfig) -> None:
+    """``devices=N`` without ``launcher=torchrun`` (and not under torchrun) trains on one
+    device: say so and record ``devices: 1``."""
+    if cfg.run.devices > 1 and cfg.run.launcher == "none" and not distributed.started_by_torchrun():
+        cfg.warnings.append(f"devices={cfg.run.devices} needs launcher=torchrun to train on several "
+                            "devices; training on one (add launcher=torchrun)")
+        cfg.run.devices = 1
+        cfg.refresh_tree()
 
 
 def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: list[str]) -> int:
