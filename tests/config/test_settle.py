@@ -52,6 +52,9 @@ def test_old_top_level_optimiser_keys_still_work(tmp_path):
     """``freeze=`` / ``body_lr_mult=`` are top-level aliases, like ``epochs=`` (old config.yaml too)."""
     cfg = resolve([*TASK, "freeze=encoder", "body_lr_mult=0.5"])
     assert (cfg.train.freeze, cfg.train.body_lr_mult) == ("encoder", 0.5)
+    assert [w.split(" is now ")[0] for w in cfg.warnings] == ["'body_lr_mult'", "'freeze'"]
+    assert "deprecated" in cfg.warnings[0] and "\n" not in cfg.warnings[0]
+    assert resolve([*TASK, "train.freeze=encoder", "epochs=3"]).warnings == []
     old = tmp_path / "old.yaml"
     old.write_text("freeze: encoder\nbody_lr_mult: 0.25\ntrain: {epochs: 3}\n")
     cfg = resolve(TASK, [old])
@@ -102,7 +105,7 @@ def test_run_name_rules_are_checked_during_resolution():
 
 
 def test_fine_tuning_settings_with_a_pretext_are_reset_with_a_warning():
-    cfg = resolve([*PRETEXT, "train.freeze=encoder", "body_lr_mult=0.1"])
+    cfg = resolve([*PRETEXT, "train.freeze=encoder", "train.body_lr_mult=0.1"])
     assert (cfg.train.freeze, cfg.train.body_lr_mult) == (None, 1.0)
     assert cfg.tree["train"]["freeze"] is None and cfg.tree["train"]["body_lr_mult"] == 1.0
     assert len(cfg.warnings) == 1 and "train.freeze='encoder' and train.body_lr_mult=0.1" in cfg.warnings[0]
