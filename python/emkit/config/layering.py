@@ -136,6 +136,34 @@ def _presets_of(classes: dict[str, type]) -> dict[str, dict[str, Any]]:
     return presets
 
 
+def _choose_plugins(user: dict[str, Any]) -> tuple[dict[str, str], dict[str, type]]:
+    """Which plugin fills each section: the user's choice, the objective's default data,
+    or a package default; returns (section -> name, section -> loaded class)."""
+    chosen: dict[str, str] = {}
+    classes: dict[str, type] = {}
+    for section, kind in PLUGIN_SECTIONS.items():
+        values = user.get(section) or {}
+        name = values.get("name")
+        if name is None and section == "data":
+            for owner in ("pretext", "task"):
+                if owner in classes and getattr(classes[owner], "default_data", None):
+                    name = classes[owner].default_data
+        if name is None and section in DEFAULT_PLUGINS and DEFAULT_PLUGINS[section] in registry.available(kind):
+            name = DEFAULT_PLUGINS[section]
+        if name is None:
+            extra = [k for k in values if k != "name"]
+            if extra:
+                raise ConfigError(
+                    f"'{section}.{extra[0]}' is set but no {section} is chosen; add {section}=<name>"
+                )
+            continue
+        if not isinstance(name, str):
+            raise ConfigError(f"{section!r} selects a plugin by name, got {name!r}")
+        classes[section] = registry.load(kind, name)
+        chosen[section] = name
+    return chosen, classes
+
+
 def resolve(
     overrides: list[str] | None = None,
     config_files: list[str | Path] | None = None,
@@ -160,29 +188,7 @@ def resolve(
             f"got pretext={user['pretext']['name']!r} and task={user['task']['name']!r}"
         )
 
-    # Which plugin fills each section.
-    chosen: dict[str, str] = {}
-    classes: dict[str, type] = {}
-    for section, kind in PLUGIN_SECTIONS.items():
-        values = user.get(section) or {}
-        name = values.get("name")
-        if name is None and section == "data":
-            for owner in ("pretext", "task"):
-                if owner in classes and getattr(classes[owner], "default_data", None):
-                    name = classes[owner].default_data
-        if name is None and section in DEFAULT_PLUGINS and DEFAULT_PLUGINS[section] in registry.available(kind):
-            name = DEFAULT_PLUGINS[section]
-        if name is None:
-            extra = [k for k in values if k != "name"]
-            if extra:
-                raise ConfigError(
-                    f"'{section}.{extra[0]}' is set but no {section} is chosen; add {section}=<name>"
-                )
-            continue
-        if not isinstance(name, str):
-            raise ConfigError(f"{section!r} selects a plugin by name, got {name!r}")
-        classes[section] = registry.load(kind, name)
-        chosen[section] = name
+    chosen, classes = _choose_plugins(user)
 
     defaults: dict[str, Any] = to_dict(RunConfig())
     defaults["train"] = to_dict(TrainConfig())
