@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 
 from emkit import registry
 from emkit.config import ResolvedConfig
-from emkit.engine import checkpoint, distributed, run_dir as run_dirs
+from emkit.engine import checkpoint, distributed, honour, run_dir as run_dirs
 from emkit.engine.context import StepContext, step_seed
 from emkit.engine.devices import autocast_factory, select_device
 from emkit.engine.metrics_log import MetricsLog
@@ -179,7 +179,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
             f"The train split has {len(train_ds)} samples, fewer than one batch of {bs} per process; "
             "lower train.batch_size or add data"
         )
-    steps_per_epoch = min(per_epoch, cfg.train.steps_per_epoch or per_epoch)
+    steps_per_epoch = honour.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
     total_steps = steps_per_epoch * cfg.train.epochs
     pin = device.type == "cuda"
     val_loader = eval_loader(val_ds, bs, dist_info, cfg.train.num_workers, pin)
