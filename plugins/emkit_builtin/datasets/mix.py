@@ -52,13 +52,13 @@ class MixConfig:
     #: Relative frequency of each source, in the order of ``sources``; empty = equal.
     weights: list[float] = dataclasses.field(default_factory=list)
     #: Samples in the train / val / test split; None = the sum of the sources' sizes.
-    length: Optional[int] = None
-    val_length: Optional[int] = None
-    test_length: Optional[int] = None
+    length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
+    val_length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
+    test_length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
     #: Side of the square samples (choose at least the pretext's crop).
-    size: int = 256
+    size: int = dataclasses.field(default=256, metadata={"range": (16, 65536)})
     #: Seed of the (source, item) plan and of the train-split crop windows.
-    seed: int = 0
+    seed: int = dataclasses.field(default=0, metadata={"range": (0, 2**63 - 1)})
 
     def __post_init__(self) -> None:
         if not self.sources:
@@ -68,11 +68,6 @@ class MixConfig:
                              f"{len(self.sources)} entries; give one weight per source")
         if any(w < 0 for w in self.weights) or (self.weights and sum(self.weights) <= 0):
             raise ValueError(f"data.weights must be >= 0 with a positive sum, got {self.weights}")
-        if self.size < 16:
-            raise ValueError(f"data.size must be at least 16 pixels, got {self.size}")
-        for key in ("length", "val_length", "test_length"):
-            if getattr(self, key) is not None and getattr(self, key) < 0:
-                raise ValueError(f"data.{key} must be >= 0, got {getattr(self, key)}")
 
 
 def parse_source(spec: Any, index: int) -> tuple[str, dict[str, Any], Optional[str]]:

@@ -30,6 +30,10 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Any:
         if out_channels is not None and gen.out_channels != out_channels:
             gen.replace_head(out_channels)
         return gen
+    if init == "self":  # the run's own pretext stage (engine/self_pretrain.py)
+        from emkit.engine.self_pretrain import stage_dir
+
+        init = str(stage_dir(cfg))
     return load_pretrained(init, cfg, out_channels)
 
 

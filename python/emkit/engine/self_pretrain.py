@@ -66,6 +66,13 @@ def wanted(cfg: ResolvedConfig) -> bool:
     return True
 
 
+def stage_dir(cfg: ResolvedConfig) -> Path:
+    """The pretext stage folder of an ``init=self`` run (its config names the run folder)."""
+    if not cfg.run.name:
+        raise ConfigError("init=self: the run has no name yet, so its pretrain/ folder is unknown")
+    return Path(cfg.run.runs_dir) / cfg.run.name / PRETRAIN_DIR
+
+
 def has_progress(run_dir: Path) -> bool:
     """Whether an ``init=self`` run directory holds work worth resuming (for ``emkit sweep``)."""
     return _has_checkpoint(run_dir) or (run_dir / PRETRAIN_DIR / "config.yaml").exists()
@@ -182,6 +189,7 @@ def train_with_self_init(cfg: ResolvedConfig, resume_dir: str | Path | None = No
     if not _has_checkpoint(out):
         # fine-tuning never checkpointed: drop what a killed first attempt logged
         (out / "metrics.csv").unlink(missing_ok=True)
-    fine = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, init=str(stage)))
+    # init stays "self" (the record); the run's folder name locates the pretext stage
+    fine = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, name=out.name, runs_dir=str(out.parent)))
     print(f"init=self: fine-tuning {cfg.plugin_name('task')} from {stage}", flush=True)
     return train(fine, resume_dir=out, show_progress=show_progress)
