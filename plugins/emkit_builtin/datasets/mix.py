@@ -50,7 +50,7 @@ class MixConfig:
     sources: list[Union[str, dict]] = dataclasses.field(
         default_factory=lambda: ["synthetic-cem", "synthetic-stem", "synthetic-hrtem"])
     #: Relative frequency of each source, in the order of ``sources``; empty = equal.
-    weights: list[float] = dataclasses.field(default_factory=list)
+    weights: list[float] = dataclasses.field(default_factory=list, metadata={"range": (0, 1e9)})
     #: Samples in the train / val / test split; None = the sum of the sources' sizes.
     length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
     val_length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
@@ -66,8 +66,8 @@ class MixConfig:
         if self.weights and len(self.weights) != len(self.sources):
             raise ValueError(f"data.weights has {len(self.weights)} values but data.sources has "
                              f"{len(self.sources)} entries; give one weight per source")
-        if any(w < 0 for w in self.weights) or (self.weights and sum(self.weights) <= 0):
-            raise ValueError(f"data.weights must be >= 0 with a positive sum, got {self.weights}")
+        if self.weights and sum(self.weights) <= 0:
+            raise ValueError(f"data.weights must have a positive sum, got {self.weights}")
 
 
 def parse_source(spec: Any, index: int) -> tuple[str, dict[str, Any], Optional[str]]:

@@ -61,9 +61,9 @@ class PretrainConfig:
     #: sources: "synthetic-cem", "folder:/data/x" or {name: folder, root: /data/x}.
     data: list[Union[str, dict]] = dataclasses.field(default_factory=list)
     #: Relative frequency of the task's images and of each extra source; empty = equal.
-    weights: list[float] = dataclasses.field(default_factory=list)
+    weights: list[float] = ranged(lo=0.0, hi=1e9, default_factory=list)
     #: Optimisation steps of the pretext stage; None = scaled to the number of images.
-    steps: Optional[int] = None
+    steps: Optional[int] = ranged(None, 1, 1_000_000_000)
     #: The pretext of the stage: a name, or its options (``pretrain.pretext.crop=64``).
     pretext: Union[str, dict] = "pix2pix"
 

@@ -147,9 +147,7 @@ def pretext_config(cfg: ResolvedConfig, run_dir: Path) -> ResolvedConfig:
     if isinstance(crop, int):  # samples a little larger than the crop leave room to rotate
         base["data"]["size"] = crop + crop // 4
     batch = first.train.batch_size
-    steps = p.steps or default_steps(_pooled_images(base["data"]), batch)
-    if steps < 1:
-        raise ConfigError(f"pretrain.steps must be >= 1, got {steps}")
+    steps = p.steps if p.steps is not None else default_steps(_pooled_images(base["data"]), batch)
     base["data"]["length"] = steps * batch
     base["train"].update(epochs=1, steps_per_epoch=steps, checkpoint_every=max(1, math.ceil(steps / STAGE_CHECKPOINTS)))
     return resolve(base=base)

@@ -110,7 +110,8 @@ def test_pinned_source_reads_only_its_train_split(build):
 
 @pytest.mark.parametrize("values, match", [
     ({"sources": ["synthetic-cem", "synthetic-stem"], "weights": [1]}, "one weight per source"),
-    ({"sources": ["synthetic-cem"], "weights": [-1]}, "must be >= 0"),
+    ({"sources": ["synthetic-cem"], "weights": [-1]}, r"data.weights\[0\]"),
+    ({"sources": ["synthetic-cem"], "weights": [0]}, "positive sum"),
     ({"sources": []}, "at least one"),
     ({"sources": ["synthetic-cme"]}, "synthetic-cem"),
     ({"sources": [{"name": "synthetic-cem", "lenght": 3}]}, r"data.sources\[0\].lenght"),
