@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         from emkit.errors import ConfigError, EmkitError
         from emkit.predict import TiledPredictor, TileSettings, load_model
         from emkit.predict.inputs import expand_inputs
-        from emkit.predict.intensity import resolve
+        from emkit.data.intensity import resolve_for_prediction
         from emkit.predict.progress import PredictProgress
         from emkit.predict.runner import predict_files
 
@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
             raise EmkitError(f"--device {device}: {str(exc).split(': ', 1)[-1]}") from None
         files = expand_inputs(inputs, out)
         loaded = load_model(model, dev)
-        normalization = resolve(normalize, loaded.run_data, scale)
+        normalization = resolve_for_prediction(normalize, loaded.run_data, scale)
         settings = TileSettings(tile=tile, overlap=parse_overlap(overlap), batch=batch, tta=tta)
         predictor = TiledPredictor(loaded.generator, loaded.head, settings, dev)
         ov = predictor.overlap

@@ -9,8 +9,9 @@ stable key) and ``_load`` (read one entry into a ``Sample``). This base then
   file and problem; ``skip`` records (file, reason) in a log shared by DataLoader workers,
   serves a neighbouring sample instead, and ``problems()`` returns what was skipped;
   ``verify=true`` reads every file up front so a skipped file never appears at all;
-* builds the ``Normalizer`` and, for ``normalize=meanstd`` without given ``mean``/``std``,
-  estimates them from a fixed sample of training files (all splits use the same values).
+* builds the intensity rule (``emkit.data.intensity``) and, for ``normalize=meanstd``
+  without given ``mean``/``std``, estimates them from a fixed sample of training files
+  (all splits use the same values).
 
 Sample keys are kept in a numpy bytes array rather than a Python list: with forked
 DataLoader workers, touching millions of Python strings would copy the pages they live
@@ -26,7 +27,7 @@ from typing import Any, ClassVar, Literal, Optional
 import numpy as np
 import torch
 
-from emkit.data.normalize import NormMode, Normalizer, dataset_stats
+from emkit.data.intensity import IntensityConfig, dataset_stats
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.readers import BadFileError
 from emkit.data.splits import SplitConfig, apply_limit, select_split
@@ -38,20 +39,15 @@ MAX_CONSECUTIVE_FAILURES = 32
 
 
 @dataclasses.dataclass
-class FileConfig(SplitConfig):
-    """Options every file-based dataset understands (CLI keys ``data.<field>``)."""
+class FileConfig(IntensityConfig, SplitConfig):
+    """Options every file-based dataset understands (CLI keys ``data.<field>``).
+
+    The split fields come from ``SplitConfig``, the normalisation fields from
+    ``IntensityConfig`` (the same type ``emkit predict`` reads back from a run).
+    """
 
     #: Centre-crop / reflect-pad every sample to size x size (None: as stored).
     size: Optional[int] = None
-    #: Intensity normalisation: auto | none | fixed | percentile | meanstd.
-    normalize: NormMode = "auto"
-    #: Full-scale value for "fixed"/"meanstd" (None: the dtype maximum, e.g. 255).
-    scale: Optional[float] = None
-    percentile_low: float = 0.5
-    percentile_high: float = 99.5
-    #: Dataset mean/std in [0, 1] units for "meanstd" (None: estimated from training files).
-    mean: Optional[float] = None
-    std: Optional[float] = None
     #: "raise": a bad file stops with an error naming it; "skip": it is left out and reported.
     on_error: Literal["raise", "skip"] = "raise"
     #: Read every file of the split when the dataset is built (catches bad files up front).
@@ -122,10 +118,7 @@ class FileDataset(DataSource):
         aliases = [e.alias or e.key for e in entries]
         chosen = self._select(keys, aliases, split)
         self._entries = EntryTable([entries[i] for i in chosen])
-        self.normalizer = Normalizer(
-            mode=config.normalize, scale=config.scale, low=config.percentile_low,
-            high=config.percentile_high, mean=config.mean, std=config.std,
-        )
+        self.normalizer = config.rule()
         if self.normalizer.needs_stats:
             train = [entries[i] for i in (chosen if split == "train" else self._select(keys, aliases, "train"))]
             self.normalizer = self.normalizer.with_stats(*self._estimate_stats(train))

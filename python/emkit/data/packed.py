@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from emkit.data.geometry import fit
-from emkit.data.normalize import RunningStats, dtype_max, percentile_scale
+from emkit.data.intensity import RunningStats, dtype_max, percentile_scale
 from emkit.data.readers import BadFileError, list_images, read_image
 from emkit.data.sampling import source_of
 from emkit.errors import DataError

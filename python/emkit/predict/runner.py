@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Optional
 
 from emkit.predict.inputs import InputFile
-from emkit.predict.intensity import Normalization
+from emkit.data.intensity import IntensityRule
 from emkit.predict.model_loading import LoadedModel
 from emkit.predict.progress import PredictProgress
 from emkit.predict.sources import ImageSource, open_source
-from emkit.predict.tiled import TiledPredictor
+from emkit.predict.tiled_predictor import TiledPredictor
 from emkit.predict.writers import TiffStripWriter
 
 
@@ -26,7 +26,7 @@ def predict_files(
     predictor: TiledPredictor,
     files: list[InputFile],
     out_dir: str | Path,
-    normalization: Normalization,
+    normalization: IntensityRule,
     *,
     key: Optional[str] = None,
     progress: Optional[PredictProgress] = None,
@@ -47,7 +47,7 @@ def predict_source(
     source: ImageSource,
     item: InputFile,
     out_dir: Path,
-    normalization: Normalization,
+    normalization: IntensityRule,
     progress: PredictProgress,
 ) -> list[Path]:
     """Predict all images of one open source into new TIFFs named after ``item.stem``."""

@@ -7,7 +7,7 @@ import multiprocessing as mp
 import numpy as np
 import pytest
 
-from emkit.data.normalize import Normalizer, RunningStats, dataset_stats, percentile_scale
+from emkit.data.intensity import RunningStats, dataset_stats, make_rule, percentile_scale
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.splits import apply_limit, assign_split, select_split, unit_hash
 from emkit.errors import DataError
@@ -15,21 +15,21 @@ from emkit.errors import DataError
 
 def test_auto_keeps_uint8_and_scales_the_rest(rng):
     u8 = rng.integers(0, 256, (8, 8)).astype(np.uint8)
-    assert Normalizer("auto")(u8) is u8
+    assert make_rule("auto")(u8) is u8
     f = rng.normal(100, 5, (32, 32)).astype(np.float32)
-    out = Normalizer("auto")(f)
+    out = make_rule("auto")(f)
     assert out.dtype == np.float32 and out.min() == 0 and out.max() == 1
     u16 = rng.integers(0, 4096, (32, 32)).astype(np.uint16)
-    assert Normalizer("auto")(u16).dtype == np.float32
+    assert make_rule("auto")(u16).dtype == np.float32
 
 
 def test_fixed_scale_none_and_signed(rng):
     u16 = np.array([[0, 2048, 4095]], np.uint16)
-    assert np.allclose(Normalizer("fixed", scale=4095)(u16), [[0, 2048 / 4095, 1]])
-    assert np.allclose(Normalizer("fixed")(np.array([[0, 255]], np.uint8)), [[0, 1]])
-    assert Normalizer("none")(u16).dtype == np.uint16
+    assert np.allclose(make_rule("fixed", scale=4095)(u16), [[0, 2048 / 4095, 1]])
+    assert np.allclose(make_rule("fixed")(np.array([[0, 255]], np.uint8)), [[0, 1]])
+    assert make_rule("none")(u16).dtype == np.uint16
     i16 = np.array([[-32768, 0, 32767]], np.int16)
-    out = Normalizer("none")(i16)
+    out = make_rule("none")(i16)
     assert out.dtype == np.float32 and out.min() == 0 and out.max() == 1
 
 
@@ -43,13 +43,13 @@ def test_percentile_clips_hot_pixels(rng):
 def test_meanstd_uses_dataset_statistics(rng):
     imgs = [rng.normal(0.3, 0.05, (16, 16)).clip(0, 1).astype(np.float32) for _ in range(4)]
     mean, std = dataset_stats(imgs)
-    n = Normalizer("meanstd").with_stats(mean, std)
+    n = make_rule("meanstd").with_stats(mean, std)
     out = n(imgs[0])
     assert abs(float(out.mean()) - 0.5) < 0.05 and out.min() >= 0 and out.max() <= 1
     with pytest.raises(ValueError):
-        Normalizer("meanstd")(imgs[0])
+        make_rule("meanstd")(imgs[0])
     with pytest.raises(ValueError):
-        Normalizer("percentile", low=50, high=10)
+        make_rule("percentile", low=50, high=10)
 
 
 def test_running_stats_roundtrip():
