@@ -29,7 +29,7 @@ import torch
 
 from emkit.data.intensity import IntensityConfig, dataset_stats
 from emkit.data.problems import ProblemLog, summarize
-from emkit.data.readers import BadFileError
+from emkit.data.readers import BadFileError, list_images
 from emkit.data.splits import SplitConfig, apply_limit, select_split
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
@@ -50,6 +50,8 @@ class FileConfig(IntensityConfig, SplitConfig):
     size: Optional[int] = None
     #: "raise": a bad file stops with an error naming it; "skip": it is left out and reported.
     on_error: Literal["raise", "skip"] = "raise"
+    #: NaN/Inf pixels: "error" refuses the file, "fill" replaces them with the image median (warns).
+    nan: Literal["error", "fill"] = "error"
     #: Read every file of the split when the dataset is built (catches bad files up front).
     verify: bool = False
 
@@ -65,16 +67,25 @@ class Entry:
     extra: tuple[str, ...] = ()
 
 
+def _encode(text: str) -> bytes:
+    """File names may hold bytes that are not UTF-8 (kept as surrogate escapes): round-trip them."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
 class EntryTable:
     """A compact, fork-friendly list of ``Entry`` (numpy bytes arrays, no Python objects)."""
 
     def __init__(self, entries: list[Entry]) -> None:
-        self._key = np.array([e.key.encode() for e in entries], dtype=np.bytes_)
-        self._path = np.array([e.path.encode() for e in entries], dtype=np.bytes_)
+        self._key = np.array([_encode(e.key) for e in entries], dtype=np.bytes_)
+        self._path = np.array([_encode(e.path) for e in entries], dtype=np.bytes_)
         self._index = np.array([-1 if e.index is None else e.index for e in entries], dtype=np.int64)
         width = max((len(e.extra) for e in entries), default=0)
         self._extra = np.array(
-            [[x.encode() for x in e.extra] + [b""] * (width - len(e.extra)) for e in entries], dtype=np.bytes_
+            [[_encode(x) for x in e.extra] + [b""] * (width - len(e.extra)) for e in entries], dtype=np.bytes_
         ).reshape(len(entries), width)
 
     def __len__(self) -> int:
@@ -82,8 +93,8 @@ class EntryTable:
 
     def __getitem__(self, i: int) -> Entry:
         idx = int(self._index[i])
-        extra = tuple(x.decode() for x in self._extra[i]) if self._extra.shape[1] else ()
-        return Entry(self._key[i].decode(), self._path[i].decode(), None if idx < 0 else idx, None, extra)
+        extra = tuple(_decode(x) for x in self._extra[i]) if self._extra.shape[1] else ()
+        return Entry(_decode(self._key[i]), _decode(self._path[i]), None if idx < 0 else idx, None, extra)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -175,7 +186,7 @@ class FileDataset(DataSource):
         """The unnormalised image of ``entry`` (used for statistics); subclasses may override."""
         from emkit.data.readers import as_2d, read_image
 
-        return as_2d(read_image(self.root / entry.path, entry.index), self.root / entry.path)
+        return as_2d(read_image(self.root / entry.path, entry.index, nan=self.config.nan), self.root / entry.path)
 
     def _load_checked(self, entry: Entry) -> Sample:
         """``_load`` plus the one-size rule: without ``size`` every image must match the first."""
@@ -201,6 +212,10 @@ class FileDataset(DataSource):
             except BadFileError as exc:
                 self._handle(exc)
         self._entries = self._entries.filter(good)
+
+    def _list(self, folder: Path, extensions: Optional[frozenset[str]] = None) -> list[str]:
+        """``list_images`` with loops and unreadable entries handled by ``on_error``."""
+        return list_images(folder, extensions, on_problem=self._handle)
 
     def _handle(self, exc: BadFileError) -> None:
         if self.config.on_error == "raise":

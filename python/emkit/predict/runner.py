@@ -3,8 +3,11 @@
 For each input: open it as a strip source, create one output TIFF per output kind
 (``postprocess.OutputHead.outputs``) carrying the input's metadata, then predict every
 image of the file (a stack gives a stack) through ``TiledPredictor``, fitting the
-intensity normalisation per image as training did. Outputs appear under their final
-names only when complete.
+intensity normalisation per image as training did, after ``input_checks`` looked at its
+values (NaN/Inf refused or filled, constant and tiny images reported). Outputs appear
+under their final names only when complete. A file that cannot be used stops the run
+with one ``BadFileError`` line (``on_error="stop"``) or is skipped and recorded in the
+``PredictReport`` (``"skip"``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from emkit.data.readers import BadFileError
+from emkit.predict.input_checks import ON_ERROR, PredictReport, inspect_image
 from emkit.predict.inputs import InputFile
 from emkit.data.intensity import IntensityRule
 from emkit.predict.model_loading import LoadedModel
@@ -30,13 +35,25 @@ def predict_files(
     *,
     key: Optional[str] = None,
     progress: Optional[PredictProgress] = None,
+    on_error: str = "stop",
+    nan: str = "error",
+    report: Optional[PredictReport] = None,
 ) -> list[Path]:
-    """Predict every file; returns the written output paths in order."""
+    """Predict every file; returns the written output paths in order (skips go to ``report``)."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     progress = progress or PredictProgress(len(files), enabled=False)
+    report = report if report is not None else PredictReport()
     written: list[Path] = []
     for item in files:
-        with open_source(item.path, model.in_channels, key=key) as source:
-            written += predict_source(model, predictor, source, item, Path(out_dir), normalization, progress)
+        try:
+            with open_source(item.path, model.in_channels, key=key) as source:
+                written += predict_source(model, predictor, source, item, Path(out_dir), normalization, progress,
+                                          nan=nan, report=report)
+        except BadFileError as exc:
+            if on_error == "stop":
+                raise
+            report.skip(exc)
         progress.file_done()
     return written
 
@@ -49,6 +66,9 @@ def predict_source(
     out_dir: Path,
     normalization: IntensityRule,
     progress: PredictProgress,
+    *,
+    nan: str = "error",
+    report: Optional[PredictReport] = None,
 ) -> list[Path]:
     """Predict all images of one open source into new TIFFs named after ``item.stem``."""
     n, _, h, w = source.shape
@@ -67,14 +87,16 @@ def predict_source(
                 source.meta.tiff_kwargs(extra),
             )
         for i in range(n):
-            scaling = normalization.fit(source.dtype, lambda limit, i=i: source.sample(i, limit), str(item.path))
+            checked = inspect_image(source, i, nan, report if report is not None else PredictReport())
+            scaling = normalization.fit(
+                source.dtype, lambda limit, i=i, c=checked: c.clean(source.sample(i, limit)), str(item.path))
 
             def write(r0: int, r1: int, values, i=i) -> None:  # noqa: ANN001
                 for suffix, rows in head.finalize(values).items():
                     writers[suffix].write(i, r0, rows)
 
-            predictor.predict(lambda r0, r1, i=i: source.read_rows(i, r0, r1), h, w, scaling, write,
-                              on_tiles=progress.tiles_done)
+            predictor.predict(lambda r0, r1, i=i, c=checked: c.clean(source.read_rows(i, r0, r1)), h, w, scaling,
+                              write, on_tiles=progress.tiles_done)
         ok = True
     finally:
         for writer in writers.values():
