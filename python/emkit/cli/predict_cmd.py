@@ -75,7 +75,8 @@ def register(app: typer.Typer) -> None:
             dev = select_device(device)
         except ConfigError as exc:
             raise EmkitError(f"--device {device}: {str(exc).split(': ', 1)[-1]}") from None
-        files = expand_inputs(inputs, out)
+        report = PredictReport(note=lambda message: typer.echo(f"warning: {message}", err=True))
+        files = expand_inputs(inputs, out, on_problem=report.skip if on_error == "skip" else None)
         loaded = load_model(model, dev)
         normalization = resolve_for_prediction(normalize, loaded.run_data, scale)
         settings = TileSettings(tile=tile, overlap=parse_overlap(overlap), batch=batch, tta=tta)
@@ -95,7 +96,6 @@ def register(app: typer.Typer) -> None:
                     err=True,
                 )
         progress = PredictProgress(len(files), enabled=not quiet)
-        report = PredictReport(note=lambda message: typer.echo(f"warning: {message}", err=True))
         try:
             written = predict_files(loaded, predictor, files, out, normalization, key=key, progress=progress,
                                     on_error=on_error, nan=nan, report=report)

@@ -184,8 +184,8 @@ def read_pil(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nd
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(p)
-    except Image.DecompressionBombError:
-        raise BadFileError(p, _bomb_reason(None)) from None
+    except Image.DecompressionBombError as exc:
+        raise BadFileError(p, _bomb_reason(None, str(exc))) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         what = "truncated or corrupt image" if not isinstance(exc, UnidentifiedImageError) else "not an image"
         raise BadFileError(p, f"{what} ({_why(exc)})") from None
@@ -215,10 +215,11 @@ def read_pil(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nd
         raise BadFileError(p, f"truncated or corrupt image ({_why(exc)})") from None
 
 
-def _bomb_reason(size: Optional[tuple[int, int]]) -> str:
+def _bomb_reason(size: Optional[tuple[int, int]], detail: str = "") -> str:
     claims = f"claims {size[0]}x{size[1]} = {size[0] * size[1]} pixels" if size else "claims too many pixels"
+    detail = f"; {detail.split(' could be')[0]}" if detail else ""
     return (f"image header {claims}, above the limit of {PIXEL_LIMIT} "
-            "(a decompression bomb or a corrupt header)")
+            f"(a decompression bomb or a corrupt header{detail})")
 
 
 @reader_boundary("HDF5")
@@ -307,7 +308,10 @@ def read_em(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nda
 
 def _why(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    name = type(exc).__name__
+    if name[:1].islower():  # zlib.error, struct.error: the module says what failed
+        name = f"{type(exc).__module__}.{name}"
+    return f"{name}: {text}" if text else name
 
 
 READERS: dict[str, Callable[..., np.ndarray]] = check_table({
@@ -390,6 +394,8 @@ def nonfinite_reason(arr: np.ndarray) -> Optional[str]:
     if finite.all():
         return None
     bad = int(arr.size - np.count_nonzero(finite))
+    if bad == arr.size:
+        return f"every pixel is NaN/Inf ({bad} values)"
     kind = "NaN" if np.isnan(arr).any() else "Inf"
     return f"{bad} {kind}/non-finite pixel values (nan=fill replaces them with the image median)"
 

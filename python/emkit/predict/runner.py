@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from emkit.data.readers import BadFileError
+from emkit.data.readers import BadFileError, display_path
 from emkit.predict.input_checks import ON_ERROR, PredictReport, inspect_image
 from emkit.predict.inputs import InputFile
 from emkit.data.intensity import IntensityRule
@@ -73,7 +73,7 @@ def predict_source(
     """Predict all images of one open source into new TIFFs named after ``item.stem``."""
     n, _, h, w = source.shape
     head = model.head
-    progress.start_file(item.path.name, n * predictor.count_tiles(h, w))
+    progress.start_file(display_path(item.path.name), n * predictor.count_tiles(h, w))
     writers: dict[str, TiffStripWriter] = {}
     ok = False
     try:
