@@ -130,7 +130,7 @@ def pack_folder(
         raise DataError(f"{out_path}: already holds a complete pack ({INDEX}); choose another output folder")
     loops: list[list[str]] = []
     files = list_images(src_path, on_problem=None if on_error == "raise" else
-                        lambda exc: loops.append([exc.path, exc.reason]))
+                        lambda exc: loops.append([os.path.relpath(exc.path, src_path), exc.reason]))
     if not files:
         raise DataError(f"{src_path}: no image files found")
     out_path.mkdir(parents=True, exist_ok=True)
