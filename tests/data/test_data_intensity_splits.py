@@ -114,3 +114,27 @@ def test_problem_log_sees_other_processes():
     assert len(items) == 2
     text = summarize(items + [("/data/b.tif", "12 NaN/non-finite pixel values")])
     assert text.startswith("3 files skipped") and "empty file" in text and "NaN" in text
+
+
+def test_one_config_type_for_datasets_and_predict():
+    from emkit.data.filedataset import FileConfig
+    from emkit.data.intensity import IntensityConfig, MeanStdRule, PercentileRule, resolve_for_prediction
+
+    cfg = FileConfig(normalize="percentile", percentile_low=2.0, percentile_high=98.0)
+    assert isinstance(cfg, IntensityConfig) and cfg.rule() == PercentileRule(2.0, 98.0)
+    saved = {"normalize": "meanstd", "mean": 0.4, "std": 0.1, "scale": 4095, "root": "/x"}
+    assert IntensityConfig.from_mapping(saved).rule() == MeanStdRule(0.4, 0.1, 4095)
+    assert resolve_for_prediction("run", saved) == MeanStdRule(0.4, 0.1, 4095)
+
+
+def test_fit_then_apply_equals_whole_array_and_keeps_precision_on_offsets(rng):
+    from emkit.data.intensity import make_rule
+
+    far = (1000.0 + rng.random((64, 64))).astype(np.float32)  # data on a large offset
+    rule = make_rule("percentile", low=0.0, high=100.0)
+    whole = rule(far)
+    scaling = rule.fit(far.dtype, lambda limit: far.reshape(-1))
+    tiles = np.concatenate([scaling(far[:32]), scaling(far[32:])])
+    assert np.array_equal(whole, tiles)
+    exact = (far.astype(np.float64) - far.min()) / (float(far.max()) - float(far.min()))
+    assert np.abs(whole - exact).max() < 1e-6

@@ -8,6 +8,7 @@ Modules, one job each:
   * ``padding`` / ``tile_grid``: the whole image's padding and the tile grid with blending windows;
   * ``tiled_predictor``: the engine (``TiledPredictor``); ``tta``: the 8 dihedral transforms;
   * ``inputs`` / ``sources`` / ``metadata`` / ``writers``: files in, strips, pixel size, TIFFs out;
+  * ``input_checks``: NaN/Inf refused or filled, constant/tiny images warned, skips reported;
   * ``runner``: files → outputs, with ``progress``.
 """
 
