@@ -92,6 +92,20 @@ def _bomb(folder: Path) -> Path:
     return folder / "bomb.png"
 
 
+def _tiff_bomb(folder: Path) -> Path:
+    """A small zlib TIFF whose width and length tags claim 60000 x 60000 pixels."""
+    path = folder / "bomb.tif"
+    tifffile.imwrite(path, np.zeros((64, 64), np.uint8), compression="zlib")
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages[0].tags
+        places = [(tags[t].valueoffset, "<H" if tags[t].dtype == 3 else "<I") for t in ("ImageWidth", "ImageLength")]
+    data = bytearray(path.read_bytes())
+    for offset, fmt in places:
+        data[offset : offset + struct.calcsize(fmt)] = struct.pack(fmt, 60000)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _loop(folder: Path) -> Path:
     os.symlink("loop.tif", folder / "loop.tif")
     return folder / "loop.tif"
@@ -138,6 +152,7 @@ IMAGE_CASES = [
     Case("text-as-tiff", _bytes("notes.tif", b"this is not an image\n" * 20), "error", "error"),
     Case("tiff-named-png", lambda f: _tiff("really_tiff.png", noise(seed=7))(f), "ok", "ok"),
     Case("bomb-png", _bomb, "error", "error"),
+    Case("bomb-tiff", _tiff_bomb, "error", "error"),
     Case("symlink-loop", _loop, "error", "error"),
     Case("folder-link-loop", _dir_loop, "error", "error"),
     Case("non-utf8-name", _non_utf8, "ok", "ok"),

@@ -118,6 +118,8 @@ def read_tiff(path: str | os.PathLike[str], index: Optional[int] = None, *, mmap
             if index is not None and not -npages <= index < npages:
                 raise BadFileError(p, f"slice {index} out of range (the file holds {npages})")
             page = tif.pages[index if index is not None else 0]
+            if int(page.compression) != 1 and int(page.imagewidth) * int(page.imagelength) > PIXEL_LIMIT:
+                raise BadFileError(p, _bomb_reason((int(page.imagewidth), int(page.imagelength))))
             rgb = getattr(page, "samplesperpixel", 1) in (3, 4) and int(page.photometric) in (2, 6)
             arr = _tiff_direct(tif, index) if mmap and not rgb else None
             if arr is None:
