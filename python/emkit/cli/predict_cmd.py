@@ -56,13 +56,13 @@ def register(app: typer.Typer) -> None:
         on_error: str = typer.Option("stop", "--on-error", help="A bad input file: stop, or skip it (listed at end)."),
         nan: str = typer.Option("error", "--nan", help="NaN/Inf pixels: error, or fill them with the image median."),
     ) -> None:
-        from emkit.engine.devices import select_device
         from emkit.data.formats import display_path
+        from emkit.data.intensity import resolve_for_prediction
+        from emkit.engine.devices import select_device
         from emkit.errors import ConfigError, EmkitError
         from emkit.predict import TiledPredictor, TileSettings, load_model
         from emkit.predict.input_checks import NAN_POLICIES, ON_ERROR, PredictReport
         from emkit.predict.inputs import expand_inputs
-        from emkit.data.intensity import resolve_for_prediction
         from emkit.predict.progress import PredictProgress
         from emkit.predict.runner import predict_files
 

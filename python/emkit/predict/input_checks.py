@@ -23,14 +23,14 @@ import numpy as np
 
 from emkit.data.intensity import EXACT_LIMIT
 from emkit.data.problems import summarize
-from emkit.data.readers import BadFileError, display_path
+from emkit.data.readers import NAN_POLICIES, BadFileError, display_path
 from emkit.predict.sources import ImageSource
 
 #: Images with a side below this many pixels are predicted with a warning.
 TINY_SIDE = 16
 #: Pixels per strip of the full pass over an image (bounds its memory).
 SCAN_PIXELS = 1 << 22
-NAN_POLICIES = ("error", "fill")
+#: ``--on-error`` choices (``NAN_POLICIES``, from the readers, are the ``--nan`` choices).
 ON_ERROR = ("stop", "skip")
 
 
@@ -68,6 +68,8 @@ class ImageValues:
 
 def inspect_image(source: ImageSource, n: int, nan: str, report: PredictReport) -> ImageValues:
     """Check image ``n`` of ``source``: refuse or fill NaN/Inf, warn about constant and tiny images."""
+    if nan not in NAN_POLICIES:
+        raise ValueError(f"nan must be one of {NAN_POLICIES}, got {nan!r}")
     _, _, h, w = source.shape
     where = display_path(source.path) + ("" if source.shape[0] == 1 else f" (image {n})")
     sample = source.sample(n, EXACT_LIMIT)
