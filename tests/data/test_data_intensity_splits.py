@@ -10,7 +10,7 @@ import pytest
 from emkit.data.intensity import RunningStats, dataset_stats, make_rule, percentile_scale
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.splits import apply_limit, assign_split, select_split, unit_hash
-from emkit.errors import DataError
+from emkit.errors import DataError, EmkitError
 
 
 def test_auto_keeps_uint8_and_scales_the_rest(rng):
@@ -125,6 +125,8 @@ def test_one_config_type_for_datasets_and_predict():
     saved = {"normalize": "meanstd", "mean": 0.4, "std": 0.1, "scale": 4095, "root": "/x"}
     assert IntensityConfig.from_mapping(saved).rule() == MeanStdRule(0.4, 0.1, 4095)
     assert resolve_for_prediction("run", saved) == MeanStdRule(0.4, 0.1, 4095)
+    with pytest.raises(EmkitError, match=r"data.mean recorded as 'high'; expected a number"):
+        IntensityConfig.from_mapping({"normalize": "meanstd", "mean": "high"})
 
 
 def test_fit_then_apply_equals_whole_array_and_keeps_precision_on_offsets(rng):

@@ -78,13 +78,23 @@ class IntensityConfig:
     def from_mapping(cls, data: Optional[Mapping[str, Any]]) -> "IntensityConfig":
         """The settings recorded in a run's ``config.yaml`` ``data`` section (defaults where absent)."""
         data = data or {}
+
+        def number(key: str, default: Optional[float]) -> Optional[float]:
+            value = data.get(key, default)
+            if value is None:
+                return default
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"data.{key} recorded as {value!r}; expected a number") from None
+
         return cls(
             normalize=str(data.get("normalize") or "auto"),  # type: ignore[arg-type]
-            scale=data.get("scale"),
-            percentile_low=float(data.get("percentile_low", 0.5)),
-            percentile_high=float(data.get("percentile_high", 99.5)),
-            mean=data.get("mean"),
-            std=data.get("std"),
+            scale=number("scale", None),
+            percentile_low=number("percentile_low", 0.5),  # type: ignore[arg-type]
+            percentile_high=number("percentile_high", 99.5),  # type: ignore[arg-type]
+            mean=number("mean", None),
+            std=number("std", None),
         )
 
 
