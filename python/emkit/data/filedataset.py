@@ -47,7 +47,7 @@ class FileConfig(IntensityConfig, SplitConfig):
     """
 
     #: Centre-crop / reflect-pad every sample to size x size (None: as stored).
-    size: Optional[int] = None
+    size: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 65536)})
     #: "raise": a bad file stops with an error naming it; "skip": it is left out and reported.
     on_error: Literal["raise", "skip"] = "raise"
     #: NaN/Inf pixels: "error" refuses the file, "fill" replaces them with the image median (warns).
