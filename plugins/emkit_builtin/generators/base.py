@@ -16,7 +16,7 @@ from torch import nn
 
 from emkit.interfaces import Generator
 from emkit_builtin.generators.init import pix2pix_init
-from emkit_builtin.generators.padding import crop, pad_to_multiple
+from emkit.plugin_api import crop, pad_to_multiple
 
 
 class PaddedGenerator(Generator):
