@@ -6,11 +6,12 @@ from typing import Any
 
 from emkit.config import ResolvedConfig
 from emkit.errors import DataError, EmkitError
+from emkit.interfaces import DataSource
 from emkit.models import build_dataset
 from emkit.plugin_api import Objective
 
 
-def run_dataset(cfg: ResolvedConfig, split: str, target: str | None) -> Any:
+def run_dataset(cfg: ResolvedConfig, split: str, target: str | None) -> DataSource:
     """Split ``split`` of the run's dataset, serving ``target`` (the objective's ``dataset_target``)."""
     name = cfg.plugin_name("data")
     if name is None:

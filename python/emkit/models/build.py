@@ -16,6 +16,7 @@ from typing import Any
 
 from emkit import registry
 from emkit.config.coerce import build_dataclass, to_dict
+from emkit.interfaces import DataSource, Generator
 
 #: Registry kind -> the word used in messages.
 _NOUN = {"generator": "generator", "data": "dataset"}
@@ -32,13 +33,13 @@ def plugin_config(kind: str, name: str, cls: type, config: Any) -> Any:
     return config
 
 
-def build_generator(name: str, config: Any = None) -> Any:
+def build_generator(name: str, config: Any = None) -> Generator:
     """Instantiate generator plugin ``name`` with ``config`` (dataclass, dict or None)."""
     cls = registry.load("generator", name)
     return cls(plugin_config("generator", name, cls, config))
 
 
-def build_dataset(name: str, config: Any = None, split: str = "train", target: str | None = None) -> Any:
+def build_dataset(name: str, config: Any = None, split: str = "train", target: str | None = None) -> DataSource:
     """Dataset plugin ``name`` for ``split`` with ``config`` (dataclass, dict or None).
 
     ``target`` is passed to ``select_target`` (a task's ``dataset_target``), as a run does.
@@ -57,6 +58,6 @@ def generator_spec(name: str, generator: Any) -> dict[str, Any]:
     return {"name": name, "config": to_dict(generator.config), "emkit_version": __version__}
 
 
-def generator_from_spec(spec: dict[str, Any]) -> Any:
+def generator_from_spec(spec: dict[str, Any]) -> Generator:
     """Rebuild a generator (random weights) from ``generator_spec`` output."""
     return build_generator(spec["name"], dict(spec.get("config") or {}))
