@@ -13,8 +13,8 @@ import dataclasses
 
 import torch
 
-from emkit.plugin_api import StepContext, to_unit
 from emkit.ops import DegradeRanges, sample_degrade_params, warp_and_degrade
+from emkit.plugin_api import StepContext, to_unit
 
 
 @dataclasses.dataclass

@@ -32,9 +32,9 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
-from emkit.plugin_api import StepContext, from_model, to_model, to_unit
-from emkit.interfaces import Task
 from emkit.augment import AugmentConfig, augment_pair
+from emkit.interfaces import Task
+from emkit.plugin_api import StepContext, from_model, to_model, to_unit
 from emkit_atomfinder.matching import detection_scores
 from emkit_atomfinder.points import PointSets, find_peaks, mask_columns, render_heatmap
 

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from emkit.interfaces import Generator
-from emkit_builtin.generators.init import pix2pix_init
 from emkit.plugin_api import crop, pad_to_multiple
+from emkit_builtin.generators.init import pix2pix_init
 
 
 class PaddedGenerator(Generator):

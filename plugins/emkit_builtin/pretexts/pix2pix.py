@@ -16,9 +16,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from emkit.plugin_api import StepContext, from_model, to_model
 from emkit.interfaces import Pretext
 from emkit.ops import DegradeRanges, degrade_pair, sample_degrade_params
+from emkit.plugin_api import StepContext, from_model, to_model
 from emkit_builtin.pretexts.gan_loss import gan_loss
 from emkit_builtin.pretexts.patchgan import PatchDiscriminator
 

@@ -14,9 +14,9 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
-from emkit.plugin_api import StepContext, to_model, to_unit
-from emkit.interfaces import Task
 from emkit.augment import AugmentConfig, augment_pair
+from emkit.interfaces import Task
+from emkit.plugin_api import StepContext, to_model, to_unit
 
 EPS = 1e-6
 
