@@ -85,26 +85,9 @@ def _presets_of(classes: dict[str, type]) -> dict[str, dict[str, Any]]:
     return presets
 
 
-def resolve(
-    overrides: list[str] | None = None,
-    config_files: list[str | Path] | None = None,
-    *,
-    base: dict[str, Any] | None = None,
-) -> ResolvedConfig:
-    """Resolve and validate a run configuration (see the module docstring)."""
-    user: dict[str, Any] = dict(base or {})
-    for path in config_files or []:
-        user = deep_merge(user, _lift_train_aliases(load_yaml(path)))
-    user = deep_merge(user, _lift_train_aliases(parse_overrides(list(overrides or []))))
-    _check_top_level(user)
-
-    if user.get("pretext", {}).get("name") and user.get("task", {}).get("name"):
-        raise ConfigError(
-            "Choose either a pretext (pretraining) or a task (fine-tuning), not both: "
-            f"got pretext={user['pretext']['name']!r} and task={user['task']['name']!r}"
-        )
-
-    # Which plugin fills each section.
+def _choose_plugins(user: dict[str, Any]) -> tuple[dict[str, str], dict[str, type]]:
+    """Which plugin fills each section (named, the objective's ``default_data``, or the
+    package default): ``({section: name}, {section: plugin class})``."""
     chosen: dict[str, str] = {}
     classes: dict[str, type] = {}
     for section, kind in PLUGIN_SECTIONS.items():
@@ -127,6 +110,29 @@ def resolve(
             raise ConfigError(f"{section!r} selects a plugin by name, got {name!r}")
         classes[section] = registry.load(kind, name)
         chosen[section] = name
+    return chosen, classes
+
+
+def resolve(
+    overrides: list[str] | None = None,
+    config_files: list[str | Path] | None = None,
+    *,
+    base: dict[str, Any] | None = None,
+) -> ResolvedConfig:
+    """Resolve and validate a run configuration (see the module docstring)."""
+    user: dict[str, Any] = dict(base or {})
+    for path in config_files or []:
+        user = deep_merge(user, _lift_train_aliases(load_yaml(path)))
+    user = deep_merge(user, _lift_train_aliases(parse_overrides(list(overrides or []))))
+    _check_top_level(user)
+
+    if user.get("pretext", {}).get("name") and user.get("task", {}).get("name"):
+        raise ConfigError(
+            "Choose either a pretext (pretraining) or a task (fine-tuning), not both: "
+            f"got pretext={user['pretext']['name']!r} and task={user['task']['name']!r}"
+        )
+
+    chosen, classes = _choose_plugins(user)
 
     defaults: dict[str, Any] = to_dict(RunConfig())
     defaults["train"] = to_dict(TrainConfig())

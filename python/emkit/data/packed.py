@@ -100,6 +100,28 @@ def _slices(arr: np.ndarray, path: Path) -> list[np.ndarray]:
     raise BadFileError(path, f"wrong rank: cannot pack an array of shape {tuple(arr.shape)} as 2-D images")
 
 
+def _pack_format(first: np.ndarray, size: Optional[int], dtype: str) -> tuple[tuple[int, int], np.dtype]:
+    """(shape, stored dtype) of a pack, fixed by its first image."""
+    fitted = fit(first, size)
+    auto = np.uint8 if first.dtype == np.uint8 else np.uint16
+    return (int(fitted.shape[0]), int(fitted.shape[1])), np.dtype(auto if dtype == "auto" else dtype)
+
+
+def _fit_all(path: Path, images: list[np.ndarray], size: Optional[int], shape: tuple[int, int],
+             store: np.dtype) -> list[np.ndarray]:
+    """Every image of one file fitted to the pack's shape and converted to its dtype."""
+    prepared = []
+    for img in images:
+        img = fit(img, size)
+        if img.shape != shape:
+            raise BadFileError(
+                path, f"size {img.shape[1]}x{img.shape[0]} differs from the pack's {shape[1]}x{shape[0]} "
+                "(pass --size to crop/pad every image to one size)"
+            )
+        prepared.append(_to_dtype(img, store))
+    return prepared
+
+
 def pack_folder(
     src: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -153,19 +175,8 @@ def pack_folder(
             try:
                 images = _slices(read_image(path, check=True), path)
                 if shape is None:
-                    first = fit(images[0], size)
-                    shape = (int(first.shape[0]), int(first.shape[1]))
-                    auto = np.uint8 if images[0].dtype == np.uint8 else np.uint16
-                    store = np.dtype(auto if dtype == "auto" else dtype)
-                prepared = []
-                for img in images:
-                    img = fit(img, size)
-                    if img.shape != shape:
-                        raise BadFileError(
-                            path, f"size {img.shape[1]}x{img.shape[0]} differs from the pack's {shape[1]}x{shape[0]} "
-                            "(pass --size to crop/pad every image to one size)"
-                        )
-                    prepared.append(_to_dtype(img, store))
+                    shape, store = _pack_format(images[0], size, dtype)
+                prepared = _fit_all(path, images, size, shape, store)
             except BadFileError as exc:
                 if on_error == "raise":
                     raise
