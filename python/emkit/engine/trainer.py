@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import torch
 
 from emkit.config import ResolvedConfig
-from emkit.engine import checkpoint, distributed, run_dir as run_dirs
+from emkit.engine import checkpoint, distributed, honour, run_dir as run_dirs
 from emkit.engine.callbacks import TrainCallback, from_environment
 from emkit.engine.devices import select_device
 from emkit.engine.evaluation import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
@@ -43,6 +43,7 @@ from emkit.engine.stop import StopRequest, TrainingInterrupted
 from emkit.engine.weights import export_generator
 from emkit.errors import DataError, EmkitError
 from emkit.models import generator_spec
+from emkit.ops import ops_summary, set_ops_mode
 from emkit.plugin_api import Objective, StepContext
 
 
@@ -109,6 +110,7 @@ def setup_runtime(cfg: ResolvedConfig) -> Runtime:
     device_type = preliminary.type if preliminary else ("cuda" if torch.cuda.is_available() else "cpu")
     dist_info = distributed.init(device_type)
     device = select_device(cfg.train.device, dist_info.local_rank)
+    set_ops_mode(cfg.run.ops)  # emkit.ops.dispatch: which degradation-op implementation runs
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if cfg.train.deterministic:
@@ -131,8 +133,9 @@ def open_run_dir(cfg: ResolvedConfig, dist_info: distributed.DistInfo, resume_di
     return Path(distributed.broadcast_object(dist_info, str(out) if out else None))
 
 
-def plan_epochs(cfg: ResolvedConfig, train_ds: Any, dist_info: distributed.DistInfo) -> tuple[Any, int]:
-    """The resumable train sampler and the number of steps per epoch."""
+def plan_epochs(cfg: ResolvedConfig, train_ds: Any, dist_info: distributed.DistInfo, out: Path) -> tuple[Any, int]:
+    """The resumable train sampler and the number of steps per epoch (settled with the data
+    and recorded in the run directory by rank 0)."""
     bs = cfg.train.batch_size
     sampler = ResumableDistributedSampler(train_ds, num_replicas=dist_info.world_size, rank=dist_info.rank,
                                           seed=cfg.run.seed, shuffle=True, drop_last=True)
@@ -142,7 +145,7 @@ def plan_epochs(cfg: ResolvedConfig, train_ds: Any, dist_info: distributed.DistI
             f"The train split has {len(train_ds)} samples, fewer than one batch of {bs} per process; "
             "lower train.batch_size or add data"
         )
-    return sampler, min(per_epoch, cfg.train.steps_per_epoch or per_epoch)
+    return sampler, honour.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
 
 
 def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
@@ -159,7 +162,7 @@ def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
     prepared = prepare_objective(objective, rt.device, precision=cfg.train.precision, ddp=rt.dist_info.enabled,
                                  compile_=cfg.train.compile, channels_last=rt.channels_last,
                                  grad_clip=cfg.train.grad_clip)
-    sampler, steps_per_epoch = plan_epochs(cfg, train_ds, rt.dist_info)
+    sampler, steps_per_epoch = plan_epochs(cfg, train_ds, rt.dist_info, out)
     val_loader = eval_loader(val_ds, cfg.train.batch_size, rt.dist_info, cfg.train.num_workers,
                              rt.device.type == "cuda")
     metrics = MetricsLog(out / "metrics.csv",
@@ -313,7 +316,7 @@ def end_epoch(run: TrainRun, epoch: int) -> None:
     """Evaluation, metrics row, sample grid and the end-of-epoch checkpoint."""
     row, first = epoch_metrics(run, epoch)
     if run.metrics is not None:
-        run.metrics.log("epoch", epoch + 1, run.step, row)
+        run.metrics.log("epoch", epoch + 1, run.step, {**row, "ops": ops_summary()})  # ops: which implementation ran
         if first is not None:
             save_samples(run, epoch, first)
     run.progress.message(f"epoch {epoch + 1}/{run.cfg.train.epochs}: " +
