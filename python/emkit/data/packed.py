@@ -122,6 +122,18 @@ def _fit_all(path: Path, images: list[np.ndarray], size: Optional[int], shape: t
     return prepared
 
 
+def _check_pack_arguments(src_path: Path, out_path: Path, dtype: str, on_error: str) -> None:
+    """Refuse a missing source folder, unknown options or an output folder already packed."""
+    if not src_path.is_dir():
+        raise DataError(f"{src_path}: source folder not found" if not src_path.exists() else f"{src_path}: not a folder")
+    if on_error not in ("raise", "skip"):
+        raise DataError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if dtype not in ("auto", "uint8", "uint16"):
+        raise DataError(f"dtype must be auto, uint8 or uint16, got {dtype!r}")
+    if (out_path / INDEX).exists():
+        raise DataError(f"{out_path}: already holds a complete pack ({INDEX}); choose another output folder")
+
+
 def pack_folder(
     src: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -142,14 +154,7 @@ def pack_folder(
     ``stop_after``: stop (resumably) after that many files -- for tests of resuming.
     """
     src_path, out_path = Path(src), Path(out)
-    if not src_path.is_dir():
-        raise DataError(f"{src_path}: source folder not found" if not src_path.exists() else f"{src_path}: not a folder")
-    if on_error not in ("raise", "skip"):
-        raise DataError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    if dtype not in ("auto", "uint8", "uint16"):
-        raise DataError(f"dtype must be auto, uint8 or uint16, got {dtype!r}")
-    if (out_path / INDEX).exists():
-        raise DataError(f"{out_path}: already holds a complete pack ({INDEX}); choose another output folder")
+    _check_pack_arguments(src_path, out_path, dtype, on_error)
     loops: list[list[str]] = []
     files = list_images(src_path, on_problem=None if on_error == "raise" else
                         lambda exc: loops.append([os.path.relpath(exc.path, src_path), exc.reason]))
