@@ -139,10 +139,10 @@ def test_killed_in_either_stage_resumes(tmp_path):
 
 def test_sweep_with_self_and_compare_group(tmp_path):
     from emkit.engine.sweep import sweep
+    from emkit.report import write_report
 
-    report = sweep([*TINY, "train.epochs=1", "eval_epochs=[1]", "init=random,self", "pretrain.steps=2"], [],
-                   name="s", runs_dir=str(tmp_path))
-    text = report.read_text() if report.is_file() else (report / "report.md").read_text()
+    paths = sweep([*TINY, "train.epochs=1", "eval_epochs=[1]", "init=random,self", "pretrain.steps=2"], [],
+                  name="s", runs_dir=str(tmp_path))
+    text = write_report(paths, tmp_path / "s" / "report").read_text()
     assert "| self |" in text and "| R |" in text
-    runs = sorted(p.name for p in (tmp_path / "s").iterdir() if p.name != "report")
-    assert len(runs) == 2 and any((tmp_path / "s" / r / "pretrain" / "generator.safetensors").exists() for r in runs)
+    assert len(paths) == 2 and [(p / "pretrain" / "generator.safetensors").exists() for p in paths] == [False, True]
