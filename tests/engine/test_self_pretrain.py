@@ -104,10 +104,11 @@ def test_end_to_end_and_stage_skip(tmp_path, monkeypatch):
 
 
 def _emkit(args, cwd, kill_at=None):
+    from fault_callbacks import callback_env
+
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    env.pop("EMKIT_FAULT_KILL_AT_STEP", None)
     if kill_at is not None:
-        env["EMKIT_FAULT_KILL_AT_STEP"] = str(kill_at)
+        env.update(callback_env("KillAtStep", EMKIT_FAULT_KILL_AT_STEP=str(kill_at)))
     return subprocess.run([sys.executable, "-m", "emkit", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300, env=env)
 
