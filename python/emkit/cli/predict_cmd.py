@@ -10,7 +10,8 @@ import typer
 HELP = (
     "Predict images with a trained generator: tiled (any size, bounded memory), blended without "
     "seams, optionally with test-time augmentation. Writes <name>_pred.tif (restoration, float32) "
-    "or <name>_prob.tif + <name>_mask.tif (segmentation) with the input's pixel size."
+    "or <name>_prob.tif + <name>_mask.tif (segmentation) with the input's pixel size; --preview adds "
+    "a labelled PNG of each."
 )
 
 
@@ -52,7 +53,10 @@ def register(app: typer.Typer) -> None:
         ),
         scale: Optional[float] = typer.Option(None, "--scale", help="Full-scale value for fixed/meanstd."),
         key: Optional[str] = typer.Option(None, "--key", help="HDF5 dataset holding the images."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
+        preview: bool = typer.Option(
+            False, "--preview", help="Also write <name>_preview.png: input and outputs side by side, labelled."
+        ),
     ) -> None:
         from emkit.engine.devices import select_device
         from emkit.errors import ConfigError, EmkitError
@@ -92,5 +96,9 @@ def register(app: typer.Typer) -> None:
             written = predict_files(loaded, predictor, files, out, normalization, key=key, progress=progress)
         finally:
             progress.close()
+        if preview:
+            from emkit.predict.preview import write_previews
+
+            written += write_previews(files, [spec.suffix for spec in loaded.head.outputs()], out, key=key)
         for path in written:
             typer.echo(str(path))

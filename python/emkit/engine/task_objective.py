@@ -83,7 +83,7 @@ class TaskObjective:
         metrics = dict(self.task.metrics(prediction, prepared))
         return metrics
 
-    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: Any) -> list[torch.Tensor]:
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
         prepared = self.task.prepare_eval_batch(batch, ctx)
         with ctx.autocast():
             prediction = self.generator(ctx.prepare(prepared["input"])).float()

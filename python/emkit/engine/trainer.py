@@ -37,7 +37,8 @@ from emkit.engine.metrics_log import MetricsLog
 from emkit.engine.objective import build_objective, forward_modules
 from emkit.engine.progress import Progress
 from emkit.engine.sampler import ResumableDistributedSampler
-from emkit.engine.samples import save_grid
+from emkit.engine.run_length import warn_if_short
+from emkit.engine.sample_grids import save_grid
 from emkit.engine.stop import StopRequest, TrainingInterrupted
 from emkit.engine.schedule import lr_factor
 from emkit.engine.weights import export_generator
@@ -199,7 +200,8 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
 
     ctx = StepContext(device=device, autocast=autocast_factory(device, cfg.train.precision),
                       channels_last=channels_last, grad_clip=cfg.train.grad_clip)
-    progress = Progress(total_steps, enabled=show_progress and dist_info.is_main, log_every=cfg.train.log_every)
+    progress = Progress(total_steps, enabled=show_progress and dist_info.is_main, epochs=cfg.train.epochs, initial=step)
+    warn_if_short(progress.message, total_steps, steps_per_epoch, cfg.train.epochs)
     if not len(val_ds):
         progress.message("warning: the validation split is empty; no validation metrics will be logged")
     if step:
@@ -288,7 +290,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
                         for module in modules.values():
                             module.train()
                     if panels:
-                        save_grid(out / "samples" / f"epoch_{epoch + 1:03d}.png", panels)
+                        save_grid(out / "samples" / f"epoch_{epoch + 1:03d}.png", panels, first.get("source"))
             progress.message(f"epoch {epoch + 1}/{cfg.train.epochs}: " +
                              "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
             save(epoch, steps_per_epoch)
