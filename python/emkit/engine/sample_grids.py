@@ -145,7 +145,7 @@ def save_grid(path: str | Path, panels: Any, sources: Any = None, max_rows: int 
 
 
 def dataset_grid(samples: Sequence[Mapping[str, Any]], indices: Sequence[int], *, cell: int = 256) -> Grid:
-    """``emkit data show``: one row per sample (``#index source``), columns image | target | mask.
+    """``emkit data show``: one row per sample (its ``source`` key, else ``#index``), columns image | target | mask.
 
     Images are shown as the network sees them (integers over their dtype's maximum,
     floats clipped to [0, 1]); masks in colour; every cell scaled to ``cell`` pixels.
@@ -169,5 +169,5 @@ def dataset_grid(samples: Sequence[Mapping[str, Any]], indices: Sequence[int], *
             resample = Image.NEAREST if key == "mask" or scale >= 1 else Image.BILINEAR
             row.append(np.asarray(Image.fromarray(arr).resize(size, resample)))
         cells.append(row)
-    names = [f"#{i} {s['source']}" if isinstance(s.get("source"), str) else f"#{i}" for i, s in zip(indices, samples)]
+    names = [s["source"] if isinstance(s.get("source"), str) else f"#{i}" for i, s in zip(indices, samples)]
     return labelled_grid(cells, keys, names, blocks=max(1, round(math.sqrt(len(samples) / len(keys)))))
