@@ -95,3 +95,15 @@ def test_disabled_prints_nothing():
     p.message("hello")
     p.close()
     assert stream.getvalue() == ""
+
+
+def test_sequence_eta_from_the_jobs_so_far():
+    from emkit.engine.progress import SequenceEta
+
+    clock = Clock()
+    eta = SequenceEta(5, clock=clock)
+    assert eta.start(1) == ""
+    clock.t = 60.0
+    assert eta.start(2) == "  (eta 4m00s for the sweep)"  # 60 s per job, jobs 2..5 left
+    clock.t = 200.0
+    assert eta.start(4) == "  (eta 2m13s for the sweep)"  # 200 s for jobs 1..3, jobs 4..5 left

@@ -199,3 +199,26 @@ class Progress:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class SequenceEta:
+    """Remaining time of a sequence of long jobs (the runs of ``emkit sweep``).
+
+    ``start(i)`` marks the start of job ``i`` (1-based) and returns ``"  (eta 12m30s)"``
+    for the jobs ``i..total``, from the mean duration of the jobs started before (``""``
+    for the first). Each job draws its own progress line; this adds the whole sequence's.
+    """
+
+    def __init__(self, total: int, clock: Any = time.perf_counter) -> None:
+        self.total = total
+        self._clock = clock
+        self._first: Optional[tuple[int, float]] = None  # (index, time) of the first job started
+
+    def start(self, index: int) -> str:
+        now = self._clock()
+        if self._first is None:
+            self._first = (index, now)
+            return ""
+        first, t0 = self._first
+        mean = (now - t0) / max(index - first, 1)
+        return f"  (eta {format_duration(mean * (self.total - index + 1))} for the sweep)"
