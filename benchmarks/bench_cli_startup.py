@@ -10,6 +10,8 @@ Usage::
 
     python benchmarks/bench_cli_startup.py               # 7 runs of each command
     python benchmarks/bench_cli_startup.py --repeats 15 --command "config show"
+    # another checkout (before/after): any command line that starts its emkit CLI
+    python benchmarks/bench_cli_startup.py --emkit "python /tmp/old/launch_emkit.py"
 """
 
 from __future__ import annotations
@@ -50,13 +52,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--command", action="append", help="emkit arguments (repeatable); default: a fixed set")
+    parser.add_argument("--emkit", default=f"{sys.executable} -m emkit", help="how to start emkit (default: %(default)s)")
     args = parser.parse_args()
     commands = args.command or list(COMMANDS)
     floor_wall, floor_cpu = measure([sys.executable, "-c", "pass"], args.repeats)
     print(f"{'command':<24} {'wall s':>8} {'cpu s':>8} {'cpu / python':>13}")
     print(f"{'python -c pass':<24} {floor_wall:8.3f} {floor_cpu:8.3f} {1.0:13.1f}")
     for command in commands:
-        wall, cpu = measure([sys.executable, "-m", "emkit", *shlex.split(command)], args.repeats)
+        wall, cpu = measure([*shlex.split(args.emkit), *shlex.split(command)], args.repeats)
         print(f"{'emkit ' + command:<24} {wall:8.3f} {cpu:8.3f} {cpu / max(floor_cpu, 1e-9):13.1f}")
     print(f"(median of {args.repeats} runs each; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
