@@ -45,8 +45,8 @@ def to_uint8(values: np.ndarray, kind: str) -> np.ndarray:
 
 
 def write_preview(source: Path, outputs: Mapping[str, Path], out: Path, *, key: Optional[str] = None,
-                  max_side: int = 512) -> Path:
-    """Write ``out`` (PNG): input | one column per output (``{suffix: tiff path}``)."""
+                  max_side: int = 512, label: Optional[str] = None) -> Path:
+    """Write ``out`` (PNG): input | one column per output (``{suffix: tiff path}``), row named ``label``."""
     from emkit.engine.sample_grids import labelled_grid
 
     cells = [to_uint8(read_first_image(source, key=key, max_side=max_side), "input")]
@@ -54,7 +54,7 @@ def write_preview(source: Path, outputs: Mapping[str, Path], out: Path, *, key: 
     for suffix, path in outputs.items():
         cells.append(to_uint8(read_first_image(path, max_side=max_side), suffix))
         titles.append(TITLES.get(suffix, suffix))
-    return labelled_grid([cells], titles, [source.name]).save(out)
+    return labelled_grid([cells], titles, [label or source.name]).save(out)
 
 
 def write_previews(items: list, suffixes: list[str], out_dir: Path, *, key: Optional[str] = None) -> list[Path]:
@@ -62,5 +62,6 @@ def write_previews(items: list, suffixes: list[str], out_dir: Path, *, key: Opti
     written = []
     for item in items:
         outputs = {s: out_dir / f"{item.stem}_{s}.tif" for s in suffixes}
-        written.append(write_preview(item.path, outputs, out_dir / f"{item.stem}_preview.png", key=key))
+        written.append(write_preview(item.path, outputs, out_dir / f"{item.stem}_preview.png", key=key,
+                                     label=item.stem + item.path.suffix))
     return written
