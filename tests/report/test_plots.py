@@ -50,3 +50,18 @@ def test_wrap_title():
     lines = wrap_title(text, 30).split("\n")
     assert len(lines) > 1 and all(len(line) <= 30 for line in lines)
     assert " ".join(lines) == text
+
+
+def test_computed_baselines_replace_the_identity_column():
+    rows = [{"objective": "background-removal-with-a-long-name", "name": "identity", "split_label": "",
+             "metrics": {"l1": 0.085}},
+            {"objective": "background-removal-with-a-long-name", "name": "constant mean", "split_label": "",
+             "metrics": {"l1": 0.25}},
+            {"objective": "segmentation", "name": "all background", "split_label": "", "metrics": {"l1": 9.0}}]
+    fig = curve_figure(RUNS, LABELS, "background-removal-with-a-long-name", "val_l1", rows)
+    try:
+        lines = {line.get_label(): set(line.get_ydata()) for line in fig.axes[0].get_lines()
+                 if "test split" in line.get_label() or line.get_label().startswith("identity")}
+        assert lines == {"identity (test split)": {0.085}, "constant mean (test split)": {0.25}}
+    finally:
+        plt.close(fig)

@@ -2,10 +2,11 @@
 
 One figure per (objective, metric): a line per run, coloured by model, solid for
 pretrained and dashed for random initialisation. The epoch axis has integer ticks only;
-titles are wrapped to the figure's width (never clipped). A metric's baseline -- the
-``<metric>_identity`` column tasks log (the score of returning the input unchanged) --
-is drawn as a grey reference line in the metric's figure instead of a figure of its own,
-so "better than doing nothing" can be read off at a glance.
+titles are wrapped to the figure's width (never clipped). Baselines are drawn as grey
+reference lines, so "better than doing nothing" can be read off at a glance: the rows
+``compare`` computes (``{objective, name, split_label, metrics}``: identity, all
+background, ...) when given, else the ``<metric>_identity`` column tasks log (the score
+of returning the input unchanged), which then gets no figure of its own.
 """
 
 from __future__ import annotations
@@ -42,7 +43,19 @@ def curve_metrics(group: list[RunSummary]) -> list[str]:
     return sorted(c for c in columns if not (c.endswith(BASELINE_SUFFIX) and c[: -len(BASELINE_SUFFIX)] in columns))
 
 
-def _draw(ax: Any, group: list[RunSummary], labels: dict[Path, str], metric: str, plt: Any) -> None:
+def reference_lines(group: list[RunSummary], objective: str, metric: str,
+                    baselines: Optional[list[dict[str, Any]]] = None) -> list[tuple[str, float]]:
+    """(label, value) of the baselines of ``metric`` (``val_dice`` matches baseline metric ``dice``)."""
+    bare = metric.split("_", 1)[1] if metric.startswith(("val_", "test_")) else metric
+    rows = [b for b in baselines or [] if b.get("objective") == objective and bare in b.get("metrics", {})]
+    if rows:
+        return [(f"{b['name']}{b.get('split_label', '')} (test split)", float(b["metrics"][bare])) for b in rows]
+    value = baseline_value(group, metric)
+    return [] if value is None else [("identity (input unchanged)", value)]
+
+
+def _draw(ax: Any, group: list[RunSummary], labels: dict[Path, str], metric: str, plt: Any,
+          references: list[tuple[str, float]]) -> None:
     models = sorted({labels[r.path] for r in group})
     colors = {m: plt.cm.tab10(i % 10) for i, m in enumerate(models)}
     seen = set()
@@ -55,12 +68,13 @@ def _draw(ax: Any, group: list[RunSummary], labels: dict[Path, str], metric: str
                 linestyle="-" if run.init == "P" else "--", marker="o" if len(xs) < 4 else None,
                 alpha=0.85, label=f"{key[0]} {key[1]}" if key not in seen else None)
         seen.add(key)
-    baseline = baseline_value(group, metric)
-    if baseline is not None:
-        ax.axhline(baseline, color="0.4", linestyle=":", linewidth=1.5, label="identity (input unchanged)")
+    styles = (":", "-.", (0, (1, 3)), (0, (5, 5)))
+    for i, (label, value) in enumerate(references):
+        ax.axhline(value, color="0.4", linestyle=styles[i % len(styles)], linewidth=1.5, label=label)
 
 
-def curve_figure(group: list[RunSummary], labels: dict[Path, str], objective: str, metric: str) -> Any:
+def curve_figure(group: list[RunSummary], labels: dict[Path, str], objective: str, metric: str,
+                 baselines: Optional[list[dict[str, Any]]] = None) -> Any:
     """The matplotlib figure of one (objective, metric): curves, baseline, integer epochs."""
     import matplotlib
 
@@ -69,7 +83,7 @@ def curve_figure(group: list[RunSummary], labels: dict[Path, str], objective: st
     from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    _draw(ax, group, labels, metric, plt)
+    _draw(ax, group, labels, metric, plt, reference_lines(group, objective, metric, baselines))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
@@ -80,7 +94,8 @@ def curve_figure(group: list[RunSummary], labels: dict[Path, str], objective: st
     return fig
 
 
-def plot_curves(runs: list[RunSummary], labels: dict[Path, str], out: Path) -> list[Path]:
+def plot_curves(runs: list[RunSummary], labels: dict[Path, str], out: Path,
+                baselines: Optional[list[dict[str, Any]]] = None) -> list[Path]:
     """Write ``curves_<objective>_<metric>.png`` per objective and metric; return the paths."""
     import matplotlib.pyplot as plt
 
@@ -90,7 +105,7 @@ def plot_curves(runs: list[RunSummary], labels: dict[Path, str], out: Path) -> l
         by_objective[run.objective].append(run)
     for objective, group in by_objective.items():
         for metric in curve_metrics(group):
-            fig = curve_figure(group, labels, objective, metric)
+            fig = curve_figure(group, labels, objective, metric, baselines)
             path = out / f"curves_{objective}_{metric}.png"
             fig.savefig(path)
             plt.close(fig)
