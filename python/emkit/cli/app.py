@@ -1,7 +1,7 @@
 """The ``emkit`` command line (typer + rich).
 
 Sub-commands live in their own modules and register on ``app`` here. ``main`` turns
-every ``EmkitError`` into one red line on stderr and exit code 2 -- users never see a
+every ``EmkitError`` into one plain-text line on stderr and exit code 2 -- users never see a
 traceback for bad input (set ``EMKIT_DEBUG=1`` to get one).
 
 Start-up stays fast (``emkit --help``, ``emkit plugins list``): the command modules
@@ -19,7 +19,8 @@ import typer
 
 from emkit.cli import analysis_cmds, config_cmd, data_cmd, export_cmd, plugins_cmd, predict_cmd, run_cmd
 from emkit.cli.help_style import ReadableGroup
-from emkit.errors import EmkitError
+from emkit.errors import EmkitError, print_error
+from emkit.oserrors import as_user_errors
 
 app = typer.Typer(
     name="emkit",
@@ -35,10 +36,8 @@ for _module in (run_cmd, analysis_cmds, config_cmd, plugins_cmd, data_cmd, predi
 
 
 def report_error(exc: BaseException) -> None:
-    """Print a user-facing error as one line on stderr."""
-    from rich.console import Console
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {exc}", markup=True)
+    """Print a user-facing error as one plain-text line on stderr (no markup)."""
+    print_error(exc)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     errors are caught here and printed as one line.
     """
     try:
-        app(args=argv, prog_name="emkit", standalone_mode=True)
+        with as_user_errors():  # OS failures (disk full, read-only, ...) become one line
+            app(args=argv, prog_name="emkit", standalone_mode=True)
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise
