@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from run_support import run_cli
 
 EXTRA = textwrap.dedent(
@@ -31,15 +33,15 @@ def _install(fake_plugins, tmp_path):
     )
 
 
-def test_quick_mode_builds_each_plugin(fake_plugins, tmp_path, capsys):
+@pytest.mark.parametrize("plugin, code, needle", [
+    ("tiny", 0, "generator=tiny: ok"),
+    ("nobuild", 1, "construction: RuntimeError: cannot allocate the flux capacitor"),
+    ("wrongsize", 0, "generator=wrongsize: ok"),  # the behavioural checks are not part of the quick mode
+])
+def test_quick_mode_builds_each_plugin(fake_plugins, tmp_path, capsys, plugin, code, needle):
     _install(fake_plugins, tmp_path)
-    code, out, _ = run_cli(["plugins", "validate", "generator=tiny"], capsys)
-    assert code == 0 and "generator=tiny: ok" in out
-    code, out, _ = run_cli(["plugins", "validate", "generator=nobuild"], capsys)
-    assert code == 1 and "construction: RuntimeError: cannot allocate the flux capacitor" in out
-    # the behavioural checks are not part of the quick mode...
-    code, out, _ = run_cli(["plugins", "validate", "generator=wrongsize"], capsys)
-    assert code == 0 and "generator=wrongsize: ok" in out
+    result = run_cli(["plugins", "validate", f"generator={plugin}"], capsys)
+    assert result[0] == code and needle in result[1]
 
 
 def test_full_mode_runs_the_behaviour_checks(fake_plugins, tmp_path, capsys):
