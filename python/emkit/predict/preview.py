@@ -33,7 +33,10 @@ def read_first_image(path: Path, *, key: Optional[str] = None, max_side: int = 5
 
 def to_uint8(values: np.ndarray, kind: str) -> np.ndarray:
     """Display values: percentile-stretched images, [0, 1] probabilities, scaled masks."""
-    values = np.nan_to_num(values.astype(np.float32))
+    values = values.astype(np.float32)
+    finite = np.isfinite(values)
+    if not finite.all():  # --nan fill predicted it: show the holes as the median, like the prediction saw them
+        values = np.where(finite, values, float(np.median(values[finite])) if finite.any() else 0.0)
     if kind == "prob":
         low, high = 0.0, 1.0
     elif kind == "mask":
@@ -58,10 +61,15 @@ def write_preview(source: Path, outputs: Mapping[str, Path], out: Path, *, key: 
 
 
 def write_previews(items: list, suffixes: list[str], out_dir: Path, *, key: Optional[str] = None) -> list[Path]:
-    """One ``<stem>_preview.png`` per predicted input (``items``: ``InputFile``s) in ``out_dir``."""
+    """One ``<stem>_preview.png`` per predicted input (``items``: ``InputFile``s) in ``out_dir``.
+
+    Inputs without their outputs (skipped with ``--on-error skip``) get no preview.
+    """
     written = []
     for item in items:
         outputs = {s: out_dir / f"{item.stem}_{s}.tif" for s in suffixes}
+        if not all(path.exists() for path in outputs.values()):
+            continue
         written.append(write_preview(item.path, outputs, out_dir / f"{item.stem}_preview.png", key=key,
                                      label=item.stem + item.path.suffix))
     return written
