@@ -31,6 +31,12 @@ def test_preview_beside_the_tiffs(make_run, tmp_path, capsys):
         assert json.loads(im.text["emkit:columns"]) == ["input", "probability", "mask"]
         assert json.loads(im.text["emkit:rows"]) == [f"{stem}.tif"]
     assert "files 2/2" in err and "done in" in err
+    # a file skipped with --on-error skip gets no preview (and breaks none)
+    (src / "c.tif").write_text("not a tiff")
+    code, stdout, err = run_cli(["predict", str(run), str(src), "--out", str(tmp_path / "o3"), "--preview",
+                                 "--on-error", "skip"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o3").glob("*.png")) == ["a_preview.png", "b_preview.png"]
     # without --preview no PNG is written
     code, stdout, _ = run_cli(["predict", str(run), str(src / "a.tif"), "--out", str(tmp_path / "o2")], capsys)
     assert code == 0 and not list((tmp_path / "o2").glob("*.png"))
