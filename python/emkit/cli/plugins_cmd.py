@@ -31,7 +31,7 @@ def _check_plugin(kind: str, plugin: str, full: bool) -> list[str]:
     try:
         registry.load(kind, plugin)
         if full:
-            from emkit.testing.contract import validate_plugin
+            from emkit.testing import validate_plugin
 
             return validate_plugin(kind, plugin)
         from emkit.testing.quick import quick_validate
