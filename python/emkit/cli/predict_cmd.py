@@ -30,6 +30,22 @@ def parse_overlap(value: str) -> Optional[int]:
     return number
 
 
+def announce(loaded, predictor, dev, count: int) -> None:  # noqa: ANN001
+    """The model, device, tiling and file count on stderr (and a note when tiles may show seams)."""
+    ov = predictor.overlap
+    rf = loaded.receptive_field
+    typer.echo(
+        f"{loaded.name} ({loaded.head.kind}) on {dev}: tile {predictor.tile}, overlap {ov.overlap} "
+        f"(margin {ov.margin}), receptive field {rf if rf is not None else 'unknown'} px, {count} file(s)", err=True,
+    )
+    if not ov.exact:
+        typer.echo(
+            "note: the overlap does not cover the receptive field; tiles may differ slightly from "
+            "whole-image inference near their seams (a larger --tile or --overlap makes them agree)",
+            err=True,
+        )
+
+
 def register(app: typer.Typer) -> None:
     @app.command("predict", help=HELP)
     def predict(
@@ -85,20 +101,8 @@ def register(app: typer.Typer) -> None:
         normalization = resolve_for_prediction(normalize, loaded.run_data, scale)
         settings = TileSettings(tile=tile, overlap=parse_overlap(overlap), batch=batch, tta=tta)
         predictor = TiledPredictor(loaded.generator, loaded.head, settings, dev)
-        ov = predictor.overlap
-        rf = loaded.receptive_field
         if not quiet:
-            typer.echo(
-                f"{loaded.name} ({loaded.head.kind}) on {dev}: tile {predictor.tile}, overlap {ov.overlap} "
-                f"(margin {ov.margin}), receptive field {rf if rf is not None else 'unknown'} px, "
-                f"{len(files)} file(s)", err=True,
-            )
-            if not ov.exact:
-                typer.echo(
-                    "note: the overlap does not cover the receptive field; tiles may differ slightly from "
-                    "whole-image inference near their seams (a larger --tile or --overlap makes them agree)",
-                    err=True,
-                )
+            announce(loaded, predictor, dev, len(files))
         progress = PredictProgress(len(files), enabled=not quiet)
         try:
             written = predict_files(loaded, predictor, files, out, normalization, key=key, progress=progress,
