@@ -38,6 +38,7 @@ import torch
 from emkit.data.geometry import fit
 from emkit.errors import ConfigError, DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
+from emkit.plugin_api import to_unit
 
 #: The key of a source mapping that pins the source to one split (not a dataset option).
 PIN_KEY = "split"
@@ -92,17 +93,17 @@ def parse_source(spec: Any, index: int) -> tuple[str, dict[str, Any], Optional[s
 
 def build_source(spec: Any, index: int, split: Split) -> tuple[str, DataSource]:
     """The dataset of one source for ``split`` (its pinned split, when it has one)."""
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.models import build_dataset
 
     name, options, pinned = parse_source(spec, index)
     if name == "mix":
         raise ConfigError(f"data.sources[{index}]: a mix cannot contain another mix; list its sources instead")
     if pinned is not None and pinned != "train":
         raise ConfigError(f"data.sources[{index}].{PIN_KEY}: only 'train' can be pinned, got {pinned!r}")
-    cls = registry.load("data", name)
-    config = build_dataclass(cls.Config, options, f"data.sources[{index}]", owner=f"mix source {name!r}")
-    return name, cls(config, pinned or split)
+    try:
+        return name, build_dataset(name, options, pinned or split)
+    except ConfigError as exc:
+        raise ConfigError(f"data.sources[{index}] ({name}): {exc}") from exc
 
 
 def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
@@ -130,15 +131,6 @@ def plan(lengths: list[int], weights: list[float], total: int, rng: np.random.Ge
         item.append(np.concatenate([rng.permutation(n) for _ in range(cycles)])[:count])
     order = rng.permutation(total)
     return np.concatenate(src)[order], np.concatenate(item)[order].astype(np.int64)
-
-
-def to_unit_float(image: torch.Tensor) -> torch.Tensor:
-    """Integer images scaled by their dtype's range to float32 [0, 1]; floats as float32."""
-    if image.dtype == torch.uint8:
-        return image.float() / 255.0
-    if image.dtype in (torch.uint16, torch.int16, torch.int32):
-        return image.float() / 65535.0
-    return image.float()
 
 
 class MixDataset(DataSource):
@@ -203,7 +195,7 @@ class MixDataset(DataSource):
         sample = self.sources[k][item]
         image = sample["image"]
         if self._dtype is None:
-            image = to_unit_float(image)
+            image = to_unit(image)
         where = sample.get("source", str(item))
         return {"image": self._window(image, index), "source": f"{self.names[k]}:{where}"}
 

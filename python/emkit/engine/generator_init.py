@@ -30,7 +30,7 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
             gen.replace_head(out_channels)
         return gen
     if init == "self":  # the run's own pretext stage (engine/self_pretrain.py)
-        from emkit.engine.self_pretrain import stage_dir
+        from emkit.engine.self_stage import stage_dir
 
         init = str(stage_dir(cfg))
     return load_pretrained(init, cfg, out_channels)

@@ -30,10 +30,9 @@ from typing import Any
 
 from emkit.config import ResolvedConfig, resolve
 from emkit.config.schema import PretrainConfig
+from emkit.engine.self_stage import PRETRAIN_DIR
 from emkit.errors import ConfigError
 
-#: Sub-folder of the run directory that holds the pretext stage.
-PRETRAIN_DIR = "pretrain"
 #: Default budget: passes over the pooled images, and the bounds of the step count.
 DEFAULT_PASSES = 20
 MIN_STEPS, MAX_STEPS = 200, 1000
@@ -64,13 +63,6 @@ def wanted(cfg: ResolvedConfig) -> bool:
         raise ConfigError("init=self runs on one device; for several, run the pretext stage yourself "
                           "(emkit run pretext=pix2pix data=...) and fine-tune with init=<that run>")
     return True
-
-
-def stage_dir(cfg: ResolvedConfig) -> Path:
-    """The pretext stage folder of an ``init=self`` run (its config names the run folder)."""
-    if not cfg.run.name:
-        raise ConfigError("init=self: the run has no name yet, so its pretrain/ folder is unknown")
-    return Path(cfg.run.runs_dir) / cfg.run.name / PRETRAIN_DIR
 
 
 def has_progress(run_dir: Path) -> bool:
