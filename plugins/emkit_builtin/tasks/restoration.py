@@ -9,7 +9,7 @@ same geometry for input and target; validation/test use whole images.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,8 @@ class RestorationConfig:
     l2_weight: float = 1.0
     channels: int = 1
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
+    #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
+    random_init: Literal["default", "kaiming", "pix2pix"] = "default"
 
 
 class Restoration(Task):

@@ -10,7 +10,7 @@ cross-entropy, Dice and IoU averaged over foreground classes. Training uses rand
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +31,8 @@ class SegmentationConfig:
     #: Weight of the positive class in BCE (particles are often a minority).
     pos_weight: float = 1.0
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
+    #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
+    random_init: Literal["default", "kaiming", "pix2pix"] = "default"
 
     def __post_init__(self) -> None:
         if self.classes < 2:

@@ -24,6 +24,14 @@ class TrainConfig:
     #: "constant", "linear" (constant for the first half, then linear decay to 0, as in
     #: pix2pix) or "cosine".
     schedule: Literal["constant", "linear", "cosine"] = "linear"
+    #: Linear learning-rate warm-up over this fraction of all steps; None = 0.05 for
+    #: downstream tasks (fine-tuning stays near the pretrained solution), 0 for pretexts.
+    warmup: Optional[float] = None
+    #: Downstream: train only the generator's output head for this many steps (body rate 0),
+    #: then the body joins with its own warm-up.
+    head_first_steps: int = 0
+    #: Keep the best-by-validation generator in best/ ("val_dice", "val_l1", ...); None = off.
+    keep_best: Optional[str] = None
     grad_clip: Optional[float] = None
     #: "auto" = CUDA when usable, else CPU; or "cpu", "cuda", "cuda:1".
     device: str = "auto"

@@ -29,7 +29,7 @@ import torch
 from emkit.data.normalize import NormMode, Normalizer, dataset_stats
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.readers import BadFileError
-from emkit.data.splits import SplitConfig, apply_limit, select_split
+from emkit.data.splits import SplitConfig, select_items
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
 
@@ -159,12 +159,7 @@ class FileDataset(DataSource):
         return path
 
     def _select(self, keys: list[str], aliases: list[str], split: str) -> list[int]:
-        cfg = self.config
-        chosen = select_split(
-            keys, split, seed=cfg.seed, val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
-            split_files=cfg.split_files, aliases=aliases,
-        )
-        return apply_limit(chosen, keys, cfg.limit, cfg.seed)
+        return select_items(keys, split, self.config, aliases)
 
     def _estimate_stats(self, entries: list[Entry]) -> tuple[float, float]:
         order = sorted(range(len(entries)), key=lambda i: entries[i].key)[:: max(1, len(entries) // self.stats_samples)]

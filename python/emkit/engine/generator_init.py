@@ -16,6 +16,7 @@ from emkit.config import ResolvedConfig
 from emkit.engine.weights import load_tensors, read_spec, resolve_weights
 from emkit.errors import EmkitError
 from emkit.models import build_generator
+from emkit.models.init_schemes import apply_init
 
 
 def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Any:
@@ -29,6 +30,8 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Any:
         gen = build_generator(name, cfg.plugin_config("generator"))
         if out_channels is not None and gen.out_channels != out_channels:
             gen.replace_head(out_channels)
+        if cfg.plugin_name("task") is not None:  # the pretext keeps the generator's own (pix2pix) init
+            apply_init(gen, getattr(cfg.plugin_config("task"), "random_init", "default"))
         return gen
     return load_pretrained(init, cfg, out_channels)
 

@@ -56,9 +56,9 @@ class TaskObjective:
         for name, param in self.generator.named_parameters():
             if param.requires_grad:
                 (head if name in head_names else body).append(param)
-        groups = [{"params": head, "lr": self.lr}]
+        groups = [{"params": head, "lr": self.lr, "role": "head"}]
         if body:
-            groups.append({"params": body, "lr": self.lr * self.body_lr_mult})
+            groups.append({"params": body, "lr": self.lr * self.body_lr_mult, "role": "body"})
         self.optimizer = torch.optim.Adam(groups, lr=self.lr, betas=(0.9, 0.999))
         return {"generator": self.optimizer}
 

@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 
 from emkit import registry
 from emkit.config import ResolvedConfig
-from emkit.engine import checkpoint, distributed, run_dir as run_dirs
+from emkit.engine import checkpoint, distributed, keep_best, run_dir as run_dirs
 from emkit.engine.context import StepContext, step_seed
 from emkit.engine.devices import autocast_factory, select_device
 from emkit.engine.metrics_log import MetricsLog
@@ -39,7 +39,7 @@ from emkit.engine.progress import Progress
 from emkit.engine.sampler import ResumableDistributedSampler
 from emkit.engine.samples import save_grid
 from emkit.engine.stop import StopRequest, TrainingInterrupted
-from emkit.engine.schedule import lr_factor
+from emkit.engine.schedule import apply_lr
 from emkit.engine.weights import export_generator
 from emkit.errors import DataError, EmkitError
 from emkit.models import generator_spec
@@ -88,16 +88,6 @@ def eval_loader(ds: Any, batch_size: int, dist_info: distributed.DistInfo, worke
 
 def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
     return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
-
-
-def _set_lr(optimizers: dict[str, torch.optim.Optimizer], factor: float) -> float:
-    lr = 0.0
-    for opt in optimizers.values():
-        for group in opt.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-            group["lr"] = group["initial_lr"] * factor
-            lr = group["lr"]
-    return lr
 
 
 def evaluate(objective: Any, loader: DataLoader, ctx: StepContext, dist_info: distributed.DistInfo,
@@ -236,7 +226,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
                 ctx.step, ctx.epoch = step, epoch
                 ctx.seed = step_seed(cfg.run.seed, dist_info.rank, step)
                 ctx.data_seconds = 0.0
-                lr = _set_lr(optimizers, lr_factor(cfg.train.schedule, step, total_steps))
+                lr = apply_lr(optimizers, cfg.train, step, total_steps, downstream=cfg.plugin_name("task") is not None)
                 losses = objective.training_step(batch, ctx)
                 t_data += ctx.data_seconds
                 for key, value in losses.items():
@@ -279,6 +269,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
                 row.update({f"test_{k}": v for k, v in test.items()})
             if metrics is not None:
                 metrics.log("epoch", epoch + 1, step, row)
+                keep_best.update_best(out, cfg, row, epoch=epoch + 1, step=step, generator=objective.generator)
                 if first is not None:
                     ctx.seed = step_seed(cfg.run.seed, 0, 0, VAL_SALT)
                     with torch.no_grad():
