@@ -30,6 +30,9 @@ class TrainConfig:
     #: Downstream: train only the generator's output head for this many steps (body rate 0),
     #: then the body joins with its own warm-up.
     head_first_steps: int = 0
+    #: Downstream BatchNorm statistics: "frozen" (eval mode) or "update"; None = frozen when
+    #: fine-tuning from pretrained weights, update from random init (engine/finetune.py).
+    norm_stats: Optional[Literal["frozen", "update"]] = None
     #: Keep the best-by-validation generator in best/ ("val_dice", "val_l1", ...); None = off.
     keep_best: Optional[str] = None
     grad_clip: Optional[float] = None
@@ -60,6 +63,8 @@ class RunConfig:
     #: Initial generator weights for fine-tuning: "random", a pretext run dir, or a
     #: generator.safetensors file.
     init: str = "random"
+    #: Name of the init source in `emkit compare` (default: the pretraining run's folder name).
+    init_label: Optional[str] = None
     #: Named bundle of settings applied under the command line (e.g. "paper").
     preset: Optional[str] = None
     #: "none" runs in this process; "torchrun" relaunches under torchrun with `devices`.

@@ -3,7 +3,9 @@
 ``emkit sweep task=segmentation generator.blocks=2,4 init=random,runs/pre seed=0,1``
 runs 8 trainings one after another under ``runs/<sweep>/<key=value,...>/``. A run with
 an exported generator is skipped, a run with a checkpoint is resumed, a run that died
-before its first checkpoint is started again; finally the comparison report is written.
+before its first checkpoint is started again; a run that kept best weights
+(``train.keep_best``) and evaluates the test split has them evaluated on it too; finally
+the comparison report is written.
 """
 
 from __future__ import annotations
@@ -53,6 +55,24 @@ def run_name(combo: list[str], varying: set[str]) -> str:
     return f"{slug}-{digest}"
 
 
+def evaluate_best(path: Path) -> None:
+    """Test metrics of a finished run's keep_best weights (eval_test_best.json), when the run
+    kept best weights and asked for test evaluation (eval_epochs), so compare can show them."""
+    import yaml
+
+    from emkit.engine.keep_best import BEST_DIR
+    from emkit.engine.weights import WEIGHTS
+
+    if not (path / BEST_DIR / WEIGHTS).exists() or (path / "eval_test_best.json").exists():
+        return
+    config = yaml.safe_load((path / "config.yaml").read_text()) or {}
+    if not config.get("eval_epochs"):
+        return
+    from emkit.engine.evaluate_run import evaluate_run
+
+    evaluate_run(path, split="test", device=(config.get("train") or {}).get("device", "auto"), weights_from="best")
+
+
 def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> Path:
     from emkit.engine.launch import launch
     from emkit.report import write_report
@@ -70,11 +90,13 @@ def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir:
         if (path / "checkpoints" / "latest.json").exists():
             print(f"[{i}/{len(combos)}] resuming {path}", flush=True)
             launch([f"resume={path}"], [])
+            evaluate_best(path)
             continue
         if path.exists():
             shutil.rmtree(path)  # died before its first checkpoint: nothing to keep
         print(f"[{i}/{len(combos)}] {' '.join(combo)}", flush=True)
         launch([*combo, f"runs_dir={root}", f"name={path.name}"], config_files)
+        evaluate_best(path)
     report = write_report(paths, root / "report")
     print(f"report: {report}", flush=True)
     return report

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from emkit.config import ResolvedConfig
+from emkit.engine.finetune import frozen_norms
 from emkit.errors import ConfigError
 
 DEFAULT_LR = 2e-4
@@ -29,7 +30,7 @@ class TaskObjective:
         self.freeze = cfg.run.freeze
         self._forward: dict[str, nn.Module] = {}
         self.optimizer: torch.optim.Optimizer | None = None
-        self.frozen: list[nn.Module] = []
+        self.frozen: list[nn.Module] = frozen_norms(cfg, generator)  # eval mode every step
 
     def modules(self) -> dict[str, nn.Module]:
         return {"generator": self.generator}
@@ -50,7 +51,7 @@ class TaskObjective:
                                   "declare its encoder modules")
             for module in encoder:
                 module.requires_grad_(False)
-            self.frozen = encoder
+            self.frozen = self.frozen + encoder
         head_names = self.generator.head_parameter_names()
         head, body = [], []
         for name, param in self.generator.named_parameters():

@@ -1,4 +1,4 @@
-"""Validation curves of several runs overlaid (like the paper's Figs. 6–11)."""
+"""Validation and test curves of several runs overlaid (like the paper's Figs. 6–11)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def plot_curves(runs: list[RunSummary], labels: dict[Path, str], out: Path) -> l
     for run in runs:
         by_objective[run.objective].append(run)
     for objective, group in by_objective.items():
-        metrics = sorted({k for r in group for row in r.epochs.values() for k in row if k.startswith("val_")})
+        metrics = sorted({k for r in group for row in r.epochs.values() for k in row if k.startswith(("val_", "test_"))})
         for metric in metrics:
             fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
             models = sorted({labels[r.path] for r in group})
