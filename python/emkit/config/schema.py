@@ -16,7 +16,8 @@ class TrainConfig:
     """Loop, optimisation and logging settings shared by pretexts and tasks."""
 
     epochs: int = 2
-    #: Optimisation steps per epoch; None = one pass over the training split.
+    #: Optimisation steps per epoch; None = one pass over the training split. More steps
+    #: than one pass repeat the (reshuffled) split, so validation/checkpoints stay per epoch.
     steps_per_epoch: Optional[int] = None
     batch_size: int = 8
     #: Learning rate; None = the pretext's/task's own default (2e-4 for pix2pix).

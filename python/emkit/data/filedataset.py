@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Literal, Optional
 import numpy as np
 import torch
 
+from emkit.data.memory_cache import SampleCache
 from emkit.data.normalize import NormMode, Normalizer, dataset_stats
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.readers import BadFileError
@@ -56,6 +57,8 @@ class FileConfig(SplitConfig):
     on_error: Literal["raise", "skip"] = "raise"
     #: Read every file of the split when the dataset is built (catches bad files up front).
     verify: bool = False
+    #: Keep decoded samples in memory: auto (when the split is under 512 MiB) | memory | none.
+    cache: Literal["auto", "memory", "none"] = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +125,7 @@ class FileDataset(DataSource):
         aliases = [e.alias or e.key for e in entries]
         chosen = self._select(keys, aliases, split)
         self._entries = EntryTable([entries[i] for i in chosen])
+        self._cache = SampleCache(config.cache, len(chosen))
         self.normalizer = Normalizer(
             mode=config.normalize, scale=config.scale, low=config.percentile_low,
             high=config.percentile_high, mean=config.mean, std=config.std,
@@ -226,8 +230,12 @@ class FileDataset(DataSource):
         i = index
         while True:
             if i not in self._bad:
+                entry = self._entries[i]
+                hit = self._cache.get((entry.key, entry.extra))
+                if hit is not None:
+                    return hit
                 try:
-                    return self._load_checked(self._entries[i])
+                    return self._cache.put((entry.key, entry.extra), self._load_checked(entry))
                 except BadFileError as exc:
                     self._handle(exc)
                     self._bad.add(i)

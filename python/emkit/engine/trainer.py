@@ -167,7 +167,8 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
             f"The train split has {len(train_ds)} samples, fewer than one batch of {bs} per process; "
             "lower train.batch_size or add data"
         )
-    steps_per_epoch = min(per_epoch, cfg.train.steps_per_epoch or per_epoch)
+    steps_per_epoch = cfg.train.steps_per_epoch or per_epoch
+    sampler.passes = -(-steps_per_epoch * bs // sampler.num_samples)  # more steps than one pass: repeat
     total_steps = steps_per_epoch * cfg.train.epochs
     pin = device.type == "cuda"
     val_loader = eval_loader(val_ds, bs, dist_info, cfg.train.num_workers, pin)
