@@ -8,7 +8,7 @@ trains well on its own; ``task.random_init`` chooses:
 * ``default`` -- PyTorch's own per-layer default (``reset_parameters``: convolutions
   Kaiming-uniform with a = sqrt(5), i.e. U(±1/sqrt(fan_in)), biases U(±1/sqrt(fan_in));
   norms weight 1, bias 0, fresh running statistics). Chosen as the default: see
-  ``benchmarks/results/random_init_cpu.txt`` for the measurement on emkit's synthetic tasks.
+  ``benchmarks/results/fair_baseline_cpu.md`` for the measurement on emkit's synthetic tasks.
 * ``kaiming`` -- He et al. 2015 normal, fan_out, ReLU gain (what torchvision's ResNets
   use); biases 0; norms weight 1, bias 0.
 * ``pix2pix`` -- N(0, 0.02) convolutions, N(1, 0.02) norm scales, zero biases (the old

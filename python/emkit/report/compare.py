@@ -144,6 +144,8 @@ def paired(runs: list[RunSummary]) -> list[dict[str, Any]]:
 
 
 def _cell(row: dict[str, Any]) -> str:
+    if row["n"] == 1:
+        return f"{row['mean']:.4f} n=1"
     return f"{row['mean']:.4f} ± {row['std']:.4f} [{row['min']:.4f}–{row['max']:.4f}] n={row['n']}"
 
 
