@@ -102,4 +102,6 @@ class Segmentation(Task):
             prob = torch.sigmoid(prediction)
         else:
             prob = prediction.argmax(1, keepdim=True).float() / scale
-        return [batch["image"].clamp(0, 1), prob, batch["mask"].float() / scale]
+        # image | probability | thresholded prediction (what the metrics score) | truth
+        labels = self.predict_labels(prediction).float() / scale
+        return [batch["image"].clamp(0, 1), prob, labels, batch["mask"].float() / scale]
