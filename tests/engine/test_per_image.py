@@ -88,3 +88,29 @@ def test_without_predictions_no_images_are_kept(setup):
     objective, loader, ctx = setup
     means, rows, thumbs = evaluate_images(objective, loader, ctx, salt=1, seed=0)
     assert len(rows) == 4 and thumbs == {} and set(means) == {"dice", "iou", "bce"}
+
+
+def test_restoration_predictions_are_float_images_and_pretexts_are_refused(tmp_path):
+    from emkit import registry
+    from emkit.config.coerce import build_dataclass
+    from emkit.errors import EmkitError
+    from emkit_builtin.tasks.restoration import Denoise, RestorationConfig
+
+    cls = registry.load("data", "synthetic-stem")
+    ds = cls(build_dataclass(cls.Config, {"size": 32, "length": 2, "val_length": 3}, "data"), "val")
+    ds.select_target("denoise")
+    identity = nn.Identity()
+    objective = types.SimpleNamespace(task=Denoise(RestorationConfig()), generator=identity,
+                                      modules=lambda: {"generator": identity})
+    ctx = StepContext(device=torch.device("cpu"), autocast=autocast_factory(torch.device("cpu"), "fp32"))
+    write_evidence(objective, DataLoader(ds, batch_size=2), ctx, tmp_path / "ev", salt=1, seed=0, split="val",
+                   save_predictions=True)
+    rows = list(csv.DictReader(open(tmp_path / "ev" / "per_image.csv")))
+    assert len(rows) == 3 and all(float(r["l1"]) == pytest.approx(float(r["l1_identity"]), abs=1e-6) for r in rows)
+    import tifffile
+
+    pred = tifffile.imread(tmp_path / "ev" / "predictions" / f"{rows[0]['key'].replace('/', '_')}.tif")
+    assert pred.dtype == np.float32 and 0 <= pred.min() and pred.max() <= 1
+    pretext = types.SimpleNamespace(modules=lambda: {}, validation_step=lambda b, c: {})
+    with pytest.raises(EmkitError, match="needs a downstream task"):
+        evaluate_images(pretext, [], ctx, salt=1, seed=0, predictions_dir=tmp_path / "p")
