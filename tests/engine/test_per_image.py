@@ -14,7 +14,8 @@ from torch.utils.data import DataLoader
 
 from emkit.engine.context import StepContext
 from emkit.engine.devices import autocast_factory
-from emkit.engine.per_image import evaluate_images, worst_and_best, write_evidence
+from emkit.engine.evidence_grid import worst_and_best
+from emkit.engine.per_image import evaluate_images, write_evidence
 from emkit_builtin.tasks.segmentation import Segmentation, SegmentationConfig
 
 SIZE = 32
