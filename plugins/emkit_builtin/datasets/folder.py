@@ -36,7 +36,7 @@ class FolderConfig(FileConfig):
     stacks: Literal["auto", "all", "first"] = "auto"
     #: Draw every source folder equally often (sources = first `source_depth` folders).
     balance_sources: bool = False
-    source_depth: int = 1
+    source_depth: int = dataclasses.field(default=1, metadata={"range": (0, 64)})
     #: HDF5 dataset name when the folder holds HDF5 files (None: images/image/data/raw).
     key: str = ""
 

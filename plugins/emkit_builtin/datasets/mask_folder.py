@@ -21,7 +21,7 @@ class MaskFolderConfig(PairedConfig):
     #: Sub-folder of root holding the masks.
     mask_dir: str = "mask"
     mask_mode: Literal["auto", "binary", "index"] = "auto"
-    mask_threshold: float = 127.0
+    mask_threshold: float = dataclasses.field(default=127.0, metadata={"range": (-1000000000000.0, 1000000000000.0)})
 
 
 class MaskFolderDataset(PairedDataset):

@@ -43,16 +43,16 @@ class FileConfig(SplitConfig):
     """Options every file-based dataset understands (CLI keys ``data.<field>``)."""
 
     #: Centre-crop / reflect-pad every sample to size x size (None: as stored).
-    size: Optional[int] = None
+    size: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 65536)})
     #: Intensity normalisation: auto | none | fixed | percentile | meanstd.
     normalize: NormMode = "auto"
     #: Full-scale value for "fixed"/"meanstd" (None: the dtype maximum, e.g. 255).
-    scale: Optional[float] = None
-    percentile_low: float = 0.5
-    percentile_high: float = 99.5
+    scale: Optional[float] = dataclasses.field(default=None, metadata={"range": (0, 1000000000000.0), "exclusive_min": True})
+    percentile_low: float = dataclasses.field(default=0.5, metadata={"range": (0, 100)})
+    percentile_high: float = dataclasses.field(default=99.5, metadata={"range": (0, 100)})
     #: Dataset mean/std in [0, 1] units for "meanstd" (None: estimated from training files).
-    mean: Optional[float] = None
-    std: Optional[float] = None
+    mean: Optional[float] = dataclasses.field(default=None, metadata={"range": (0, 1)})
+    std: Optional[float] = dataclasses.field(default=None, metadata={"range": (0, 1000000.0), "exclusive_min": True})
     #: "raise": a bad file stops with an error naming it; "skip": it is left out and reported.
     on_error: Literal["raise", "skip"] = "raise"
     #: Read every file of the split when the dataset is built (catches bad files up front).

@@ -25,8 +25,8 @@ from emkit.interfaces.data_source import Sample
 
 @dataclasses.dataclass
 class PairedConfig(FileConfig):
-    val_fraction: float = 0.1
-    test_fraction: float = 0.1
+    val_fraction: float = dataclasses.field(default=0.1, metadata={"range": (0, 1), "exclusive_max": True})
+    test_fraction: float = dataclasses.field(default=0.1, metadata={"range": (0, 1), "exclusive_max": True})
     #: Sub-folder of root holding the inputs.
     image_dir: str = "image"
 
