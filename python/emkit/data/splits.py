@@ -59,7 +59,8 @@ class SplitOverlapError(DataError):
 
 def unit_hash(key: str, seed: int, salt: str = "split") -> float:
     """A uniform number in [0, 1) fixed by ``(key, seed, salt)``."""
-    digest = hashlib.blake2b(f"{salt}:{seed}:{key}".encode(), digest_size=8).digest()
+    # surrogateescape: file names that are not UTF-8 hash by their bytes instead of failing
+    digest = hashlib.blake2b(f"{salt}:{seed}:{key}".encode("utf-8", "surrogateescape"), digest_size=8).digest()
     return int.from_bytes(digest, "little") / 2.0**64
 
 
