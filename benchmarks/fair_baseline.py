@@ -55,14 +55,15 @@ def start_value(overrides: list[str], metric: str) -> float:
 
     from emkit.config import resolve
     from emkit.engine import distributed
-    from emkit.engine.context import StepContext
+    from emkit.plugin_api import StepContext
     from emkit.engine.devices import autocast_factory
     from emkit.engine.objective import build_objective
-    from emkit.engine.trainer import VAL_SALT, build_dataset, eval_loader, evaluate
+    from emkit.engine.evaluation import VAL_SALT, eval_loader, evaluate
+    from emkit.engine.run_data import run_dataset
 
     cfg = resolve(overrides)
     objective = build_objective(cfg)
-    ds = build_dataset(cfg, "val", objective.dataset_target)
+    ds = run_dataset(cfg, "val", objective.dataset_target)
     ctx = StepContext(device=torch.device("cpu"), autocast=autocast_factory(torch.device("cpu"), "fp32"))
     loader = eval_loader(ds, cfg.train.batch_size, distributed.DistInfo(), 0, False)
     values, _ = evaluate(objective, loader, ctx, distributed.DistInfo(), VAL_SALT, None, cfg.run.seed)

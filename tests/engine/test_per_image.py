@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from emkit.engine.context import StepContext
+from emkit.plugin_api import StepContext
 from emkit.engine.devices import autocast_factory
 from emkit.engine.evidence_grid import worst_and_best
 from emkit.engine.per_image import evaluate_images, write_evidence

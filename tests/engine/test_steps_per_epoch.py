@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch.utils.data import DistributedSampler
 
 from emkit.engine.metrics_log import read_metrics
-from emkit.engine.sampler import ResumableDistributedSampler
+from emkit.engine.resumable_sampler import ResumableDistributedSampler
 
 
 def test_passes_are_whole_permutations_and_one_pass_is_unchanged():

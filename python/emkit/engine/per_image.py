@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from emkit.engine.context import step_seed
+from emkit.engine.seeds import step_seed
 from emkit.engine.evidence_grid import save_worst_best
-from emkit.engine.normalization import from_model
+from emkit.plugin_api import from_model
 from emkit.errors import EmkitError
 
 #: Longest side of the images kept for the grid.

@@ -4,8 +4,9 @@
 runs 8 trainings one after another under ``runs/<sweep>/<key=value,...>/``. A run with
 an exported generator is skipped, a run with a checkpoint is resumed, a run that died
 before its first checkpoint is started again; a run that kept best weights
-(``train.keep_best``) and evaluates the test split has them evaluated on it too; finally
-the comparison report is written.
+(``train.keep_best``) and evaluates the test split has them evaluated on it too. The CLI
+then writes the comparison report (``emkit.report`` reads run directories; the engine
+does not depend on it).
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def evaluate_best(path: Path) -> None:
     evaluate_run(path, split="test", device=(config.get("train") or {}).get("device", "auto"), weights_from="best")
 
 
-def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> Path:
+def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> list[Path]:
+    """Train every combination; return the run directories (under ``runs_dir/name``)."""
     from emkit.engine.launch import launch
-    from emkit.report import write_report
 
     combos = expand(overrides)
     varying = {item.split("=", 1)[0] for item in overrides if len(split_top_level(item.split("=", 1)[1])) > 1}
@@ -97,6 +98,4 @@ def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir:
         print(f"[{i}/{len(combos)}] {' '.join(combo)}", flush=True)
         launch([*combo, f"runs_dir={root}", f"name={path.name}"], config_files)
         evaluate_best(path)
-    report = write_report(paths, root / "report")
-    print(f"report: {report}", flush=True)
-    return report
+    return paths

@@ -34,7 +34,7 @@ def _split_key(run: RunSummary) -> str:
 
 
 def _predictions(task: Any, prepared: dict[str, torch.Tensor], mean: float | None) -> dict[str, torch.Tensor]:
-    from emkit.engine.normalization import to_model
+    from emkit.plugin_api import to_model
 
     image = prepared["image"].float()
     shape = (image.shape[0], task.out_channels, *image.shape[-2:])
@@ -53,7 +53,7 @@ def _predictions(task: Any, prepared: dict[str, torch.Tensor], mean: float | Non
 
 
 def _mean_target(task: Any, train: Any) -> float | None:
-    from emkit.engine.normalization import to_unit
+    from emkit.plugin_api import to_unit
 
     values = []
     for i in range(min(len(train), MEAN_ITEMS)):
@@ -67,18 +67,18 @@ def baseline_metrics(run: RunSummary) -> list[dict[str, Any]]:
 
     from emkit import registry
     from emkit.config import resolve
-    from emkit.engine.context import StepContext
+    from emkit.plugin_api import StepContext
     from emkit.engine.devices import autocast_factory
-    from emkit.engine.trainer import build_dataset
+    from emkit.engine.run_data import run_dataset
 
     cfg = resolve([], [run.path / "config.yaml"])
     if cfg.plugin_name("task") is None:
         return []
     task = registry.load("task", cfg.plugin_name("task"))(cfg.plugin_config("task"))
-    test = build_dataset(cfg, "test", task.dataset_target)
+    test = run_dataset(cfg, "test", task.dataset_target)
     if not len(test):
         return []
-    mean = _mean_target(task, build_dataset(cfg, "train", task.dataset_target)) if task.target_key != "mask" else None
+    mean = _mean_target(task, run_dataset(cfg, "train", task.dataset_target)) if task.target_key != "mask" else None
     ctx = StepContext(device=torch.device("cpu"), autocast=autocast_factory(torch.device("cpu"), "fp32"))
     sums: dict[str, dict[str, float]] = {}
     count = 0
