@@ -80,7 +80,7 @@ def main() -> None:
         "denoise": ["task=denoise", "data=synthetic-stem", "data.size=128", "task.crop=96",
                     "train.keep_best=val_l1"],
     }
-    reports = []
+    run_dirs: list[Path] = []
     for task, task_args in tasks.items():
         for label, gen in SIZES.items():
             overrides = [
@@ -91,10 +91,9 @@ def main() -> None:
                 f"eval_epochs=[{','.join(map(str, eval_epochs))}]", *common,
             ]
             # generator=unet must stay explicit so init runs keep the chosen size.
-            reports.append(sweep([gen[0], *overrides], [], name=f"{task}-{label}", runs_dir=str(out)))
+            run_dirs += sweep([gen[0], *overrides], [], name=f"{task}-{label}", runs_dir=str(out))
     from emkit.report import write_report
 
-    run_dirs = sorted(p.parent for p in out.glob("*-*/*/config.yaml") if "report" not in p.parts)
     final = write_report(run_dirs, out / "report")
     total = time.perf_counter() - t0
     print(final.read_text())
