@@ -10,7 +10,6 @@ cross-entropy, Dice and IoU averaged over foreground classes. Training uses rand
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -31,8 +30,6 @@ class SegmentationConfig:
     #: Weight of the positive class in BCE (particles are often a minority).
     pos_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0), "exclusive_min": True})
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
-    #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
-    random_init: Literal["default", "kaiming", "pix2pix"] = "default"
 
     def __post_init__(self) -> None:
         if self.classes < 2:
@@ -96,12 +93,11 @@ class Segmentation(Task):
             out["bce"] = F.binary_cross_entropy_with_logits(prediction, target, reduction="none").mean((1, 2, 3))
         return out
 
-    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         scale = max(self.config.classes - 1, 1)
+        image, truth = batch["image"].clamp(0, 1), batch["mask"].float() / scale
         if self.config.classes == 2:
             prob = torch.sigmoid(prediction)
-        else:
-            prob = prediction.argmax(1, keepdim=True).float() / scale
-        # image | probability | thresholded prediction (what the metrics score) | truth
-        labels = self.predict_labels(prediction).float() / scale
-        return [batch["image"].clamp(0, 1), prob, labels, batch["mask"].float() / scale]
+            return {"image": image, "probability": prob, "mask (p > 0.5)": (prob > 0.5).float(), "true mask": truth}
+        labels = prediction.argmax(1, keepdim=True).float() / scale
+        return {"image": image, "predicted labels": labels, "true labels": truth}

@@ -234,5 +234,5 @@ def write_report(run_dirs: list[str | Path], out: str | Path, *, baselines: bool
             writer.writeheader()
             writer.writerows(data)
     (out / "report.md").write_text(markdown(rows, pairs, base_rows, notes))
-    plot_curves(runs, curve_labels(runs), out)
+    plot_curves(runs, curve_labels(runs), out, base_rows)
     return out / "report.md"
