@@ -19,7 +19,7 @@ pretrained arm runs ``pretext=pix2pix data=folder`` over the exported training i
 fine-tunes with ``init=<that run>``. Not part of CI.
 
     python benchmarks/peers.py                   # full table (~25 min on 2 CPUs)
-    python benchmarks/peers.py --quick           # smoke run: 1 seed, 10/20/40 steps
+    python benchmarks/peers.py --quick           # smoke run: 1 seed, 12/24/48 steps
     python benchmarks/peers.py --ablation        # why emkit's from-scratch run converges slowly
 """
 
@@ -68,12 +68,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--train", type=int, default=24, help="labelled training images")
     ap.add_argument("--val", type=int, default=4)
     ap.add_argument("--test", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for every tool (same for all; "
+                    "1 is fastest for these small models on a shared 2-core machine)")
     ap.add_argument("--arms", default="", help="comma list of arm labels to run (default: all)")
-    ap.add_argument("--quick", action="store_true", help="smoke size: 1 seed, 10/20/40 steps, 40 pretext steps")
+    ap.add_argument("--quick", action="store_true", help="smoke size: 1 seed, 12/24/48 steps, 40 pretext steps")
     ap.add_argument("--ablation", action="store_true", help="run the ablation table instead (see peers/ablation.py)")
     args = ap.parse_args(argv)
     if args.quick:
-        args.seeds, args.steps, args.pretext_steps = 1, "10,20,40", 40
+        args.seeds, args.steps, args.pretext_steps = 1, "12,24,48", 48
     args.step_list = sorted({int(s) for s in args.steps.split(",")})
     return args
 
@@ -127,7 +129,7 @@ def run_benchmark(args: argparse.Namespace) -> str:
 
     import emkit
 
-    python, facts = ensure_peer_venv(args.venv or default_venv())
+    peer_env: dict = {}  # built on first use: an emkit-only run (--arms) needs no peer venv
     wanted = {a for a in args.arms.split(",") if a}
     sizes = (args.train, args.val, args.test)
     t_start = time.perf_counter()
@@ -136,15 +138,17 @@ def run_benchmark(args: argparse.Namespace) -> str:
         spec = TASKS[key]
         out = args.out / key
         data_dir = export(spec, out / "data", *sizes)
-        data = spec.data_overrides(*sizes)
+        data = spec.cached(*sizes)
         rows: dict[str, dict] = {}
         for variant in PEER_VARIANTS[spec.peer]:
             label = f"{spec.peer}-{variant['label']}"
             rows[label] = {"name": variant["name"], "runs": []}
             if wanted and label not in wanted:
                 continue
+            if not peer_env:
+                peer_env["python"], peer_env["facts"] = ensure_peer_venv(args.venv or default_venv())
             for seed in range(args.seeds):
-                rec = peer_arm(spec, python, data_dir, variant=variant, seed=seed, steps=args.step_list,
+                rec = peer_arm(spec, peer_env["python"], data_dir, variant=variant, seed=seed, steps=args.step_list,
                                out=out / "peer-runs", sizes=sizes)
                 versions.update(rec.pop("versions"))
                 rows[label]["runs"].append(rec)
@@ -156,11 +160,11 @@ def run_benchmark(args: argparse.Namespace) -> str:
             init = "random"
             if arm["init"] == "pretext":
                 init = str(pretext_arm(arm["generator"], pretext_data_overrides(spec, data_dir / "pretext_images"),
-                                       steps=args.pretext_steps, crop=spec.crop, out=out / "pretext",
+                                       steps=args.pretext_steps, n_train=args.train, crop=spec.crop, out=out / "pretext",
                                        name=f"{arm['label']}-pix2pix"))
             for seed in range(args.seeds):
                 rec = emkit_arm(spec, generator=arm["generator"], init=init, seed=seed, steps=args.step_list,
-                                data=data, out=out / "emkit-runs", name=f"{arm['label']}-s{seed}")
+                                data=data, n_train=args.train, out=out / "emkit-runs", name=f"{arm['label']}-s{seed}")
                 rows[arm["label"]]["runs"].append(rec)
                 print(f"{key} {arm['label']} seed {seed}: {_brief(rec, spec)}", flush=True)
         sections.append(table(spec, rows, args.step_list))
@@ -174,7 +178,8 @@ def run_benchmark(args: argparse.Namespace) -> str:
         f"Machine: {machine()}; total {total / 60:.1f} min (shared CPU: other jobs may have been running).",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
         f"Peer environment: {args.venv or default_venv()}, built by benchmarks/peers/setup_env.sh in "
-        f"{facts.get('install_seconds', '?')} s (pins: benchmarks/peers/requirements.txt).", "",
+        f"{peer_env.get('facts', {}).get('install_seconds', '?')} s (pins: benchmarks/peers/requirements.txt).", "",
+        f"Every tool runs with {args.threads} torch CPU thread(s). "
         f"Budget for every tool: {args.train} labelled training images, batch 4, Adam lr 2e-4 constant, "
         f"test metric after {' / '.join(map(str, args.step_list))} optimiser steps on the same {args.test} "
         f"test images ({TASKS['stem'].size}² px), {args.seeds} seed(s); peers' predictions scored with emkit's "
@@ -193,6 +198,12 @@ def _brief(rec: dict, spec) -> str:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    import os
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    os.environ["EMKIT_PEERS_THREADS"] = str(args.threads)  # read by peer_runs for the drivers
     if args.ablation:
         from ablation import run_ablation
 

@@ -64,7 +64,7 @@ def _check(overrides: list[str]) -> str | None:
 def run_ablation(args) -> str:
     spec = TASKS["stem"]
     sizes = (args.train, args.val, args.test)
-    data = spec.data_overrides(*sizes)
+    data = spec.cached(*sizes)
     out = args.out / "ablation"
     steps = args.step_list
     seeds = args.seeds
@@ -88,7 +88,7 @@ def run_ablation(args) -> str:
             continue
         runs = []
         for seed in range(seeds):
-            rec = emkit_arm(spec, generator=SMALL, init="random", seed=seed, steps=steps, data=data, out=out,
+            rec = emkit_arm(spec, generator=SMALL, init="random", seed=seed, steps=steps, data=data, n_train=args.train, out=out,
                             name=f"{label.replace(' ', '_').replace(':', '').replace('+', 'p')}-s{seed}",
                             extra=overrides)
             runs.append(rec)

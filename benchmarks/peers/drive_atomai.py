@@ -44,12 +44,14 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--filters", type=int, default=16, help="Unet nb_filters (AtomAI default 16)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (the benchmark uses one value for all tools)")
     args = ap.parse_args()
 
     import atomai
     import torch
     from atomai.models import Segmentor
 
+    torch.set_num_threads(args.threads)
     steps = sorted({int(s) for s in args.steps.split(",")})
     args.out.mkdir(parents=True, exist_ok=True)
     load = lambda name: np.load(args.data / f"{name}.npy")  # noqa: E731

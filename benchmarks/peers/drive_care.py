@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--patch", type=int, default=64, help="CARE training patch side (CAREamics' usual 64)")
     ap.add_argument("--channels", type=int, default=32, help="UNet num_channels_init (CAREamics default 32)")
     ap.add_argument("--depth", type=int, default=2, help="UNet depth (CAREamics default 2)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (the benchmark uses one value for all tools)")
     args = ap.parse_args()
 
     import careamics
@@ -45,6 +46,7 @@ def main() -> None:
     from careamics.config import create_advanced_care_config
     from lightning.pytorch.callbacks import Callback
 
+    torch.set_num_threads(args.threads)
     steps = sorted({int(s) for s in args.steps.split(",")})
     args.out.mkdir(parents=True, exist_ok=True)
     load = lambda name: np.load(args.data / f"{name}.npy").astype(np.float32)  # noqa: E731

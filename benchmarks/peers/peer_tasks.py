@@ -35,6 +35,10 @@ class TaskSpec:
         return [f"data={self.data}", f"data.size={self.size}", f"data.length={n_train}",
                 f"data.val_length={n_val}", f"data.test_length={n_test}"]
 
+    def cached(self, n_train: int, n_val: int, n_test: int) -> list[str]:
+        """Data overrides for training: rendered once and kept in memory, like the peers' arrays."""
+        return [*self.data_overrides(n_train, n_val, n_test), "data.cache=true"]
+
 
 TASKS = {
     "stem": TaskSpec("stem", "STEM noise+background removal (synthetic-stem), test L1 (lower is better)",
