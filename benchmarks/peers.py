@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 
 from peer_runs import emkit_arm, ensure_peer_venv, peer_arm, pretext_arm, default_venv  # noqa: E402
-from peer_tasks import TASKS, export, pretext_data_overrides  # noqa: E402
+from peer_tasks import TASKS, export, pretext_data_overrides, reference_predictors  # noqa: E402
 
 SMALL = ["generator=unet", "generator.blocks=2", "generator.width=8"]
 LARGE = ["generator=unet", "generator.blocks=3", "generator.width=16"]
@@ -88,13 +88,12 @@ def fmt(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def table(spec, rows: dict[str, dict], steps: list[int]) -> str:
+def table(spec, rows: dict[str, dict], steps: list[int], references: dict[str, float]) -> str:
     arrow = "↑" if spec.higher_is_better else "↓"
     head = " / ".join(map(str, steps))
     lines = [f"### {spec.title}", "",
              f"| tool | params | test {spec.metric} {arrow} at {head} steps (mean ± std over seeds) | wall s/run |",
              "|---|---|---|---|"]
-    identity = None
     for label, row in rows.items():
         runs = row["runs"]
         if not runs:
@@ -103,10 +102,8 @@ def table(spec, rows: dict[str, dict], steps: list[int]) -> str:
         wall = statistics.mean(r["wall_s"] for r in runs)
         lines.append(f"| {row['name']} | {runs[0]['params'] / 1000:.0f}k | {' / '.join(cells)} "
                      f"(n={len(runs)}) | {wall:.0f} |")
-        if spec.identity_metric and identity is None:
-            identity = runs[0]["metrics"][steps[0]].get(spec.identity_metric)
-    if identity is not None:
-        lines.append(f"| returning the input (identity) | 0 | {identity:.3f} | — |")
+    for name, value in references.items():
+        lines.append(f"| reference: {name} | 0 | {value:.3f} at any step | — |")
     return "\n".join(lines)
 
 
@@ -167,7 +164,7 @@ def run_benchmark(args: argparse.Namespace) -> str:
                                 data=data, n_train=args.train, out=out / "emkit-runs", name=f"{arm['label']}-s{seed}")
                 rows[arm["label"]]["runs"].append(rec)
                 print(f"{key} {arm['label']} seed {seed}: {_brief(rec, spec)}", flush=True)
-        sections.append(table(spec, rows, args.step_list))
+        sections.append(table(spec, rows, args.step_list, reference_predictors(spec, data_dir, *sizes)))
         raw[key] = rows
     total = time.perf_counter() - t_start
     (args.out / "peers_raw.json").write_text(json.dumps(raw, indent=1, default=str))
@@ -178,7 +175,7 @@ def run_benchmark(args: argparse.Namespace) -> str:
         f"Machine: {machine()}; total {total / 60:.1f} min (shared CPU: other jobs may have been running).",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
         f"Peer environment: {args.venv or default_venv()}, built by benchmarks/peers/setup_env.sh in "
-        f"{peer_env.get('facts', {}).get('install_seconds', '?')} s (pins: benchmarks/peers/requirements.txt).", "",
+        f"{_install_seconds(args)} s (pins and the one workaround: benchmarks/peers/requirements.txt).", "",
         f"Every tool runs with {args.threads} torch CPU thread(s). "
         f"Budget for every tool: {args.train} labelled training images, batch 4, Adam lr 2e-4 constant, "
         f"test metric after {' / '.join(map(str, args.step_list))} optimiser steps on the same {args.test} "
@@ -188,6 +185,12 @@ def run_benchmark(args: argparse.Namespace) -> str:
         "(one pretext run, seed 0), then fine-tuned (`init=self` emulated).", "",
     ]
     return "\n".join(header + ["\n\n".join(sections), ""])
+
+
+def _install_seconds(args: argparse.Namespace) -> str:
+    stamp = (args.venv or default_venv()) / ".emkit-peers-ok"
+    text = stamp.read_text() if stamp.exists() else ""
+    return text.split("install_seconds=", 1)[1].split()[0] if "install_seconds=" in text else "?"
 
 
 def _brief(rec: dict, spec) -> str:
