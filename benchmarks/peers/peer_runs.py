@@ -66,7 +66,7 @@ def emkit_arm(spec: TaskSpec, *, generator: list[str], init: str, seed: int, ste
         f"task={spec.task}", *generator, f"init={init}", *data, f"task.crop={spec.crop}",
         f"train.batch_size={BATCH}", "train.lr=2e-4", "train.schedule=constant", f"train.epochs={epochs[-1]}",
         f"train.steps_per_epoch={per}", f"eval_epochs=[{','.join(map(str, epochs))}]", "train.device=cpu",
-        "train.val_batches=0", f"train.log_every={max(steps)}", f"seed={seed}", f"runs_dir={out}", f"name={name}",
+        "train.val_batches=1", f"train.log_every={max(steps)}", f"seed={seed}", f"runs_dir={out}", f"name={name}",
         *extra,
     ]
     t0 = time.perf_counter()
@@ -108,7 +108,7 @@ def pretext_arm(generator: list[str], data: list[str], *, steps: int, n_train: i
         shutil.rmtree(run)
     launch(["pretext=pix2pix", *generator, *data, f"pretext.crop={crop}", "train.batch_size=4",
             f"train.epochs={max(1, round(steps / (n_train // BATCH)))}", "data.val_fraction=0", "train.device=cpu",
-            "train.val_batches=0",
+            "train.val_batches=1",
             f"train.log_every={steps}", "seed=0", f"runs_dir={out}", f"name={name}"], [])
     return run
 
