@@ -70,7 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--test", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for every tool (same for all; "
                     "1 is fastest for these small models on a shared 2-core machine)")
-    ap.add_argument("--arms", default="", help="comma list of arm labels to run (default: all)")
+    ap.add_argument("--arms", default="", help="comma list of arm labels to run (default: all); with --ablation, row labels (the baseline "
+                    "row always runs)")
     ap.add_argument("--quick", action="store_true", help="smoke size: 1 seed, 12/24/48 steps, 40 pretext steps")
     ap.add_argument("--ablation", action="store_true", help="run the ablation table instead (see peers/ablation.py)")
     args = ap.parse_args(argv)

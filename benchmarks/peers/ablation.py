@@ -114,7 +114,10 @@ def ablate_task(spec, args) -> list[str]:
         f"| variant | overrides | test {spec.metric} at {' / '.join(map(str, steps))} | wall s/run | what it tests |",
         "|---|---|---|---|---|",
     ]
+    wanted = {a for a in args.arms.split(",") if a}
     for label, overrides, why in VARIANTS[spec.key]:
+        if wanted and label not in wanted and label != "baseline":
+            continue
         refused = _check(spec, overrides)
         shown = " ".join(f"`{o}`" for o in overrides) or "—"
         if refused:
