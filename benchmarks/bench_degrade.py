@@ -36,6 +36,7 @@ from emkit.ops import DegradeRanges, degrade_pair, sample_degrade_params
 from emkit.ops._backend import cuda_usable
 
 CASES = ((16, 512, 448), (64, 256, 256), (128, 224, 224))  # (batch, input side, crop side)
+TINY = ((2, 48, 32),)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -192,11 +193,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per pipeline (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's)")
+    parser.add_argument("--tiny", action="store_true", help="one tiny case (checks the script, measures nothing)")
+    parser.add_argument("--cases", default=None,
+                        help="comma-separated BATCHxSIDExCROP cases, e.g. 64x512x448 (default: the built-in list)")
     parser.add_argument("--save", action="store_true",
                         help="also write the output to benchmarks/results/bench_degrade_<device>.txt")
     args = parser.parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    cases = TINY if args.tiny else CASES
+    if args.cases:
+        try:
+            cases = tuple(tuple(int(v) for v in c.split("x")) for c in args.cases.split(","))
+            assert all(len(c) == 3 for c in cases)
+        except (ValueError, AssertionError):
+            parser.error(f"--cases must look like 64x512x448,16x512x448, got {args.cases!r}")
     devices = ["cpu"] if args.device in ("cpu", "all") else []
     if args.device in ("cuda", "all"):
         if cuda_usable():
@@ -205,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             print("CUDA is not usable here (no device or emkit built without CUDA)", file=sys.stderr)
             return 1
     for dev in devices:
-        text = run(dev, args.repeats, args.warmup)
+        text = run(dev, args.repeats, args.warmup, cases)
         print(text, flush=True)
         print()
         if args.save:

@@ -110,7 +110,7 @@ def worker(job: dict) -> dict:
 
     from emkit.engine.devices import select_device
     from emkit.predict import TiledPredictor, TileSettings, load_model
-    from emkit.predict.intensity import Scaling
+    from emkit.data.intensity import Scaling
     from emkit.predict.sources import open_source
     from emkit.predict.writers import TiffStripWriter
 
@@ -132,7 +132,7 @@ def worker(job: dict) -> dict:
         out = TiffStripWriter(Path(job["out"]), (1, 1, h, w), np.float32)
         peak = Peak(device)
         t0 = time.perf_counter()
-        predictor.predict(lambda a, b: source.read_rows(0, a, b), h, w, Scaling(1 / 255),
+        predictor.predict(lambda a, b: source.read_rows(0, a, b), h, w, Scaling(pre=255.0),
                           lambda r0, r1, v: out.write(0, r0, v))
         if device.type == "cuda":
             torch.cuda.synchronize()

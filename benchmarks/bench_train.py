@@ -29,7 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def build(generator: str, device: torch.device, crop: int, gen_overrides: list[str]):
+def build(generator: str, device: torch.device, crop: int, gen_overrides: list[str], compile_: bool = False):
     from emkit.config import resolve
     from emkit.engine.context import StepContext
     from emkit.engine.devices import autocast_factory
@@ -39,7 +39,7 @@ def build(generator: str, device: torch.device, crop: int, gen_overrides: list[s
                    f"train.device={device}"])
     objective = build_objective(cfg)
     channels_last = device.type == "cuda"
-    forward_modules(objective, device, ddp=False, compile_=False, channels_last=channels_last)
+    forward_modules(objective, device, ddp=False, compile_=compile_, channels_last=channels_last)
     objective.configure_optimizers()
     ctx = StepContext(device=device, autocast=autocast_factory(device, "auto"), channels_last=channels_last)
     return objective, ctx
@@ -95,6 +95,8 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--generators", default="unet,hrnet")
     ap.add_argument("--save", action="store_true")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the networks (as train.compile=true)")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="extra config overrides (e.g. generator.width=4)")
     args = ap.parse_args()
 
     from emkit.engine.devices import select_device
@@ -113,11 +115,11 @@ def main() -> int:
     lines = [f"bench_train  device={device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor() or 'cpu'})"
              f"  torch={torch.__version__}  threads={torch.get_num_threads()}",
              f"pix2pix step (D + G, Adam), batch {batch_size}, {crop}x{crop} crops from {side}x{side} uint8, "
-             f"precision {'bf16' if device.type == 'cuda' else 'fp32'}, median of {args.steps} steps after 2 warm-up",
+             f"precision {'bf16' if device.type == 'cuda' else 'fp32'}, compile {'on' if args.compile else 'off'}, median of {args.steps} steps after 2 warm-up",
              "",
              f"{'generator':<10} {'pipeline':<8} {'img/s':>8} {'ms/step':>9} {'data %':>7} {'speed-up':>9}"]
     for name in args.generators.split(","):
-        objective, ctx = build(name, device, crop, [])
+        objective, ctx = build(name, device, crop, args.set, compile_=args.compile)
         fused_pairs = objective.make_pairs
         k_pairs = kornia_pairs(objective, crop, device)
         results = {}

@@ -92,3 +92,33 @@ def test_contract_violations_are_reported(fake_plugins, value, problem):
 def test_unknown_kind():
     with pytest.raises(PluginError, match="Unknown plugin kind"):
         registry.discover("widgets")
+
+
+@pytest.mark.parametrize(("source", "cause"), [
+    ("import sys\nsys.exit(3)\n", "called sys.exit(3) while importing"),
+    ("raise SystemExit\n", "called sys.exit(None)"),
+    ("class Boom(BaseException):\n    pass\nraise Boom('custom base exception')\n", "Boom: custom base exception"),
+    ("raise RuntimeError('multi\\nline')\n", "RuntimeError: multi line"),
+])
+def test_plugins_that_exit_at_import_are_reported_per_distribution(fake_plugins, tmp_path, monkeypatch, source,
+                                                                     cause):
+    """``sys.exit()`` or any BaseException at import fails that plugin only (KeyboardInterrupt aside)."""
+    (tmp_path / "exiting_emkit_plugin.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_plugins(
+        ("generator", "tiny", "fake_emkit_plugins:TinyGenerator", "tinydist"),
+        ("generator", "quitter", "exiting_emkit_plugin:Gen", "quitterdist"),
+    )
+    with pytest.raises(PluginError) as err:
+        registry.load("generator", "quitter")
+    assert "quitterdist" in str(err.value) and cause in str(err.value) and "\n" not in str(err.value)
+    rows = {row.spec.name: row.status for row in registry.list_plugins(["generator"], load_all=True)}
+    assert rows["tiny"] == "ok" and rows["quitter"].startswith("error:")
+
+
+def test_keyboard_interrupt_at_import_is_not_swallowed(fake_plugins, tmp_path, monkeypatch):
+    (tmp_path / "interrupting_emkit_plugin.py").write_text("raise KeyboardInterrupt\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_plugins(("generator", "ctrlc", "interrupting_emkit_plugin:Gen", "ctrlcdist"))
+    with pytest.raises(KeyboardInterrupt):
+        registry.load("generator", "ctrlc")

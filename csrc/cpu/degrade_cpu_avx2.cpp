@@ -1,6 +1,6 @@
 // AVX2 + FMA row policy of the CPU degradation kernel (chosen at run time when the CPU
 // has both). Same semantics as the generic path, float rounding aside: the warp is in
-// degrade_avx2_warp.h, the noise in degrade_avx2_noise.h, the blur passes and stores here.
+// degrade_avx2_warp.inc, the noise in degrade_avx2_noise.inc, the blur passes and stores here.
 #include "degrade_cpu_internal.h"
 
 #if EMKIT_DEGRADE_AVX2
@@ -28,8 +28,10 @@ namespace emkit {
 namespace degrade {
 namespace {
 
-#include "degrade_avx2_warp.h"  // NOLINT(build/include): inside the namespace on purpose
-#include "degrade_avx2_noise.h"  // NOLINT(build/include)
+// Fragments (*.inc): they rely on this translation unit's includes, target attributes and
+// namespace, so they are textually included here and nowhere else.
+#include "degrade_avx2_warp.inc"  // NOLINT(build/include)
+#include "degrade_avx2_noise.inc"  // NOLINT(build/include)
 
 struct Avx2Isa {
   // Row-pair copy of a plane for the quad gathers (see QuadU8); false when not applicable.
@@ -94,35 +96,9 @@ struct Avx2Isa {
     }
   }
 
-  // dst[j] = sum_k w[k] * src[j + k]; 32 pixels per step in four accumulators.
-  static void blur_h(const float* __restrict src, int64_t n, const float* __restrict w, int taps,
-                     float* __restrict dst) {
-    int64_t j = 0;
-    for (; j + 32 <= n; j += 32) {
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-      const float* p = src + j;
-      for (int k = 0; k < taps; ++k, ++p) {
-        const __m256 wk = _mm256_broadcast_ss(w + k);
-        a0 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(p), a0);
-        a1 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(p + 8), a1);
-        a2 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(p + 16), a2);
-        a3 = _mm256_fmadd_ps(wk, _mm256_loadu_ps(p + 24), a3);
-      }
-      _mm256_storeu_ps(dst + j, a0);
-      _mm256_storeu_ps(dst + j + 8, a1);
-      _mm256_storeu_ps(dst + j + 16, a2);
-      _mm256_storeu_ps(dst + j + 24, a3);
-    }
-    for (; j < n; j += 8) {  // rows are padded: the last partial vector may overrun
-      __m256 a0 = _mm256_setzero_ps();
-      for (int k = 0; k < taps; ++k)
-        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + k), _mm256_loadu_ps(src + j + k), a0);
-      _mm256_storeu_ps(dst + j, a0);
-    }
-  }
-
-  // dst[j] = sum_k w[k] * src[k * stride + j].
-  static void blur_v(const float* __restrict src, int64_t stride, int64_t n,
+  // dst[j] = sum_k w[k] * src[k * stride + j]: the vertical pass, and with stride 1 the
+  // horizontal one.
+  static void blur(const float* __restrict src, int64_t stride, int64_t n,
                      const float* __restrict w, int taps, float* __restrict dst) {
     int64_t j = 0;
     for (; j + 32 <= n; j += 32) {

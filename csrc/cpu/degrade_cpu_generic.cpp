@@ -1,6 +1,7 @@
 // Portable (scalar, compiler-vectorised) row policy of the CPU degradation kernel. It is
 // the reference CPU path: every pixel goes through the shared per-pixel maths of
-// degrade_math.h with double-precision coordinates, exactly as the CUDA kernel does.
+// degrade_math.h with double-precision coordinates (the AVX2 path and the CUDA kernel
+// use a double origin plus float offsets instead, which agrees to ~1e-5 pixel).
 #include <cstdint>
 #include <cstring>
 
@@ -46,19 +47,9 @@ struct GenericIsa {
     }
   }
 
-  // dst[j] = sum_k w[k] * src[j + k], j in [0, n), k in [0, taps).
-  static void blur_h(const float* __restrict src, int64_t n, const float* __restrict w, int taps,
-                     float* __restrict dst) {
-    for (int64_t j = 0; j < n; ++j) dst[j] = 0.0f;
-    for (int k = 0; k < taps; ++k) {  // tap-major: the inner loop vectorises
-      const float wk = w[k];
-      const float* s = src + k;
-      for (int64_t j = 0; j < n; ++j) dst[j] += wk * s[j];
-    }
-  }
-
-  // dst[j] = sum_k w[k] * src[k * stride + j].
-  static void blur_v(const float* __restrict src, int64_t stride, int64_t n,
+  // dst[j] = sum_k w[k] * src[k * stride + j]: the vertical pass, and with stride 1 the
+  // horizontal one.
+  static void blur(const float* __restrict src, int64_t stride, int64_t n,
                      const float* __restrict w, int taps, float* __restrict dst) {
     for (int64_t j = 0; j < n; ++j) dst[j] = 0.0f;
     for (int k = 0; k < taps; ++k) {

@@ -1,5 +1,5 @@
 // The CPU item kernel, written once and compiled per instruction set: each including
-// translation unit defines a row policy `Isa` (build_pairs, warp_row, blur_h, blur_v,
+// translation unit defines a row policy `Isa` (build_pairs, warp_row, blur,
 // add_gaussian, store_row; blur taps are summed in order k = 0 .. taps-1 from 0) and
 // instantiates degrade_item<Isa>. Everything here has internal linkage (anonymous
 // namespace) so the AVX2 and generic copies never collide at link time.
@@ -80,7 +80,7 @@ void degrade_band(const CpuCall& call, int64_t plane, int64_t tile, float* scrat
   const int taps = 2 * r + 1;
   if (r > 0)
     for (int64_t ci = 0; ci < sh.canvas_rows; ++ci)
-      Isa::blur_h(canvas + ci * sh.canvas_stride, W, w, taps, tmp + ci * sh.tmp_stride);
+      Isa::blur(canvas + ci * sh.canvas_stride, 1, W, w, taps, tmp + ci * sh.tmp_stride);
 
   // 4. noise and store, row by row
   const uint64_t blocks_per_row = static_cast<uint64_t>((W + 3) / 4);
@@ -88,7 +88,7 @@ void degrade_band(const CpuCall& call, int64_t plane, int64_t tile, float* scrat
     const int64_t i = i0 + y;
     float* v;
     if (r > 0) {
-      Isa::blur_v(tmp + y * sh.tmp_stride, sh.tmp_stride, W, w, taps, line);
+      Isa::blur(tmp + y * sh.tmp_stride, sh.tmp_stride, W, w, taps, line);
       v = line;
     } else {
       v = canvas + y * sh.canvas_stride;  // no halo: the canvas row is ours to modify

@@ -24,6 +24,7 @@ __global__ void philox_fill_kernel(uint32_t* __restrict__ out, int64_t n, uint64
 const char* philox_fill_cuda(uint32_t* out, int64_t n, uint64_t seed, uint32_t stream_id,
                              uint64_t offset, void* cuda_stream) {
   if (n <= 0) return nullptr;
+  cudaGetLastError();  // a stale error of an earlier failed call is not this launch's
   const int64_t blocks4 = (n + 3) / 4;
   const int threads = 256;
   const int64_t grid = (blocks4 + threads - 1) / threads;

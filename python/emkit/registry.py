@@ -3,8 +3,9 @@
 Groups: ``emkit.generators``, ``emkit.pretexts``, ``emkit.tasks``, ``emkit.datasets``;
 the entry point's name is the CLI key (``generator=hrnet``). Listing reads names and
 distributions only; plugin code is imported when a plugin is chosen (``load``) or
-validated. A plugin that fails to import is reported with its distribution, entry point
-and cause and never breaks the others; two distributions claiming one name is an error
+validated. A plugin that fails to import -- with any exception, ``SystemExit`` included
+(only ``KeyboardInterrupt`` passes through) -- is reported with its distribution, entry
+point and cause and never breaks the others; two distributions claiming one name is an error
 naming both.
 """
 
@@ -129,6 +130,14 @@ def _import_value(value: str) -> Any:
     return obj
 
 
+def _cause(exc: BaseException) -> str:
+    """``Type: message`` of a plugin failure on one line (``SystemExit`` says it exited)."""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}) while importing"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def check_contract(kind: str, cls: Any) -> list[str]:
     """Problems with ``cls`` as a ``kind`` plugin (empty list when it is fine)."""
     from emkit.interfaces.plugin import API_VERSION, RESERVED_CONFIG_FIELDS
@@ -152,8 +161,10 @@ def check_contract(kind: str, cls: Any) -> list[str]:
                 problems.append(f"Config field {f.name!r} has no default")
         try:
             config()
-        except Exception as exc:  # noqa: BLE001 - report any failure of the plugin's code
-            problems.append(f"Config() fails: {type(exc).__name__}: {exc}")
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - report any failure of the plugin's code
+            problems.append(f"Config() fails: {_cause(exc)}")
     return problems
 
 
@@ -163,8 +174,10 @@ def _load_cached(kind: str, name: str, value: str, distribution: str, version: s
     where = f"{KINDS[kind][2]} {name!r} from distribution {spec.label} (entry point {name} = {value})"
     try:
         cls = _import_value(value)
-    except Exception as exc:  # noqa: BLE001 - a broken plugin must not break emkit
-        raise PluginError(f"Failed to load {where}: {type(exc).__name__}: {exc}") from exc
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - even sys.exit() in a plugin must not stop emkit
+        raise PluginError(f"Failed to load {where}: {_cause(exc)}") from exc
     problems = check_contract(kind, cls)
     if problems:
         raise PluginError(f"Invalid {where}: " + "; ".join(problems))

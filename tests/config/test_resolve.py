@@ -77,7 +77,7 @@ def test_pretext_and_task_are_exclusive(tiny):
 
 
 def test_saved_yaml_round_trips(tiny, tmp_path):
-    cfg = resolve(["generator=tiny", "generator.width=12", "eval_epochs=[5,30]"])
+    cfg = resolve(["generator=tiny", "generator.width=12", "eval_epochs=[5,30]", "train.epochs=30"])
     saved = tmp_path / "config.yaml"
     saved.write_text(cfg.to_yaml())
     again = resolve([], [saved])

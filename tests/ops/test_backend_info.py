@@ -29,3 +29,43 @@ def test_cuda_compiled_when_nvcc_is_available():
 
         pytest.skip("build without CUDA requested or nvcc not on PATH")
     assert backend_info()["cuda_compiled"]
+
+
+def test_backend_facts_are_queried_once():
+    """has_cuda_kernels()/cuda_usable() run on every CUDA launch: no device query each time."""
+    from emkit.ops import _backend
+
+    _backend.build_info()
+    misses = _backend.build_info.cache_info().misses
+    for _ in range(5):
+        _backend.has_cuda_kernels()
+        _backend.cuda_usable()
+        backend_info()
+    assert _backend.build_info.cache_info().misses == misses
+
+
+def test_usable_reflects_emkits_own_runtime():
+    """cuda_device_usable needs emkit's runtime to find a device, not just torch."""
+    from emkit.ops import _backend
+
+    info = backend_info()
+    raw = _backend.build_info()
+    if info["cuda_compiled"] and raw["cuda_device_count"] == 0:
+        assert not info["cuda_device_usable"]
+        assert "emkit's CUDA runtime cannot run here" in info["cuda_reason"]
+    assert ("ops_mode" in info) and isinstance(info["ops"], dict)
+
+
+def test_failed_device_query_leaves_no_stale_error():
+    import pytest
+    from emkit.errors import BackendError
+    from emkit.ops import _backend
+
+    if not backend_info()["cuda_compiled"]:
+        pytest.skip("built without CUDA")
+    if _backend.build_info()["cuda_device_count"] > 0:
+        pytest.skip("emkit's runtime can use a device here")
+    with pytest.raises(BackendError, match="cannot use device 0"):
+        _backend.device_capability(0)
+    # Nothing else lingers: a runtime that cannot initialise reports that on every call.
+    assert _backend.native().cuda_clear_error() in ("", _backend.build_info()["cuda_error"])

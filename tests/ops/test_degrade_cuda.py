@@ -10,11 +10,11 @@ from emkit.ops import (
     sample_degrade_params,
     warp_and_degrade,
 )
-from emkit.ops._backend import cuda_usable
+from emkit.ops._backend import cuda_unusable_reason, cuda_usable
 
 pytestmark = [
     pytest.mark.cuda,
-    pytest.mark.skipif(not cuda_usable(), reason="needs a usable CUDA device and emkit's CUDA kernels"),
+    pytest.mark.skipif(not cuda_usable(), reason=f"CUDA not usable: {cuda_unusable_reason()}"),
 ]
 
 RANGES = DegradeRanges(scale=(0.6, 1.8), blur_prob=0.7, sigma=(0.3, 4.0), noise_prob=0.8, dose_prob=0.4,
@@ -66,3 +66,52 @@ def test_cuda_runs_on_the_current_stream(images):
     ref = degrade_pair(x.cpu(), p.cpu(), (64, 64), 1)
     check(ref[0], clean)
     check(ref[1], degraded)
+
+
+def test_cuda_self_check_passes_and_native_runs():
+    from emkit.ops import backend_info, dispatch
+
+    dispatch.reset()
+    x = torch.randint(0, 256, (2, 1, 64, 64), dtype=torch.uint8, device="cuda")
+    p = sample_degrade_params(2, (64, 64), (48, 48), RANGES, device="cuda")
+    degrade_pair(x, p, (48, 48), 3)
+    key = f"cuda:{torch.cuda.current_device()}"
+    assert backend_info()["ops"][key] == "native", backend_info()["ops"]
+
+
+def test_cuda_seed_in_device_memory_matches_int_seed(images):
+    x = images((3, 1, 70, 60), torch.uint8).cuda()
+    p = sample_degrade_params(3, (70, 60), (40, 44), RANGES, generator=torch.Generator().manual_seed(8)).cuda()
+    seed = torch.tensor(2**62 + 5, dtype=torch.int64, device="cuda")
+    a = degrade_pair(x, p, (40, 44), seed)[1]
+    b = degrade_pair(x, p, (40, 44), 2**62 + 5)[1]
+    assert torch.equal(a, b)
+    seed.add_(1)
+    assert not torch.equal(degrade_pair(x, p, (40, 44), seed)[1], a)
+
+
+def test_cuda_nan_geometry_matches_cpu(images):
+    x = images((3, 2, 40, 36), torch.uint8)
+    p = sample_degrade_params(3, (40, 36), (30, 28), RANGES, generator=torch.Generator().manual_seed(9))
+    for column in range(4):
+        q = p.clone()
+        q[0, column] = float("nan")
+        for a, b in zip(degrade_pair(x, q, (30, 28), 4), degrade_pair(x.cuda(), q.cuda(), (30, 28), 4)):
+            check(a, b)
+
+
+def test_reference_path_on_cuda_matches_native(images, monkeypatch):
+    from emkit.ops import dispatch
+
+    x = images((2, 1, 50, 50), torch.uint8).cuda()
+    p = sample_degrade_params(2, (50, 50), (32, 32), RANGES, generator=torch.Generator().manual_seed(1)).cuda()
+    native = degrade_pair(x, p, (32, 32), 6)
+    monkeypatch.setenv("EMKIT_OPS", "reference")
+    dispatch.reset()
+    try:
+        ref = degrade_pair(x, p, (32, 32), 6)
+    finally:
+        monkeypatch.delenv("EMKIT_OPS")
+        dispatch.reset()
+    check(native[0].cpu(), ref[0])
+    check(native[1].cpu(), ref[1])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 from emkit.ops import philox4x32_10, philox_uint32
-from emkit.ops._backend import cuda_usable, native
+from emkit.ops._backend import cuda_unusable_reason, cuda_usable, native
 
-requires_cuda = pytest.mark.skipif(not cuda_usable(), reason="needs a usable CUDA device and emkit's CUDA kernels")
+requires_cuda = pytest.mark.skipif(not cuda_usable(), reason=f"CUDA not usable: {cuda_unusable_reason()}")
 
 # Known-answer vectors of the Random123 reference (Salmon et al., SC'11).
 KAT = [
@@ -70,3 +70,13 @@ def test_bad_arguments():
 def test_cuda_fill_equals_cpu():
     args = dict(seed=99, stream=2, offset=2**33 + 5)
     assert torch.equal(philox_uint32(10_001, device="cuda", **args).cpu(), philox_uint32(10_001, **args))
+
+
+@pytest.mark.parametrize(("seed", "stream", "offset", "n"), [(0, 0, 0, 9), (2**64 - 1, 2, (15 << 40) + 12345, 103),
+                                                              (123456789012345, 1, 7, 64)])
+def test_pure_torch_philox_matches_the_kernel(seed, stream, offset, n):
+    """The reference's own Philox (used on GPUs where emkit's kernels cannot run) is the kernels'."""
+    from emkit.ops._reference import philox_words
+
+    assert torch.equal(philox_words(n, seed, stream=stream, offset=offset),
+                       philox_uint32(n, seed, stream=stream, offset=offset))

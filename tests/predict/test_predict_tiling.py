@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from emkit.errors import EmkitError
 from emkit.predict.padding import PadPlan
-from emkit.predict.tiling import Overlap, TileGrid, axis_starts, axis_weights, halo, plan_overlap
+from emkit.predict.tile_grid import Overlap, TileGrid, axis_starts, axis_weights, halo, plan_overlap
 
 from run_support import needs_unet
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 namespace emkit {
 
@@ -16,6 +17,14 @@ struct CudaInfo {
 };
 
 CudaInfo query_cuda();
+
+// (major, minor) compute capability of `device` as emkit's own (static) runtime sees it;
+// throws std::runtime_error naming the CUDA error when the runtime cannot use the device
+// (e.g. a driver older than the runtime). Never leaves a stale error behind.
+std::pair<int, int> cuda_device_capability(int device);
+
+// Clears the runtime's last (non-sticky) error; returns its text, empty when none.
+std::string cuda_clear_error();
 
 // Synchronize the given stream; returns an empty string or the CUDA error.
 std::string cuda_stream_synchronize(void* stream);

@@ -51,6 +51,12 @@ struct DegradeArgs {
   void* out_degraded = nullptr;
   OutDType out_dtype = OutDType::kFloat32;
   uint64_t seed = 0;
+  // CUDA only: when non-null, the seed is read by the kernel from this device word
+  // instead of `seed`, so a captured CUDA graph draws new noise when the word changes.
+  const int64_t* seed_device = nullptr;
+  // CUDA only: degrade_cuda_workspace_bytes(batch) bytes of device memory for the
+  // per-sample setup pass (geometry and blur taps, computed once per sample).
+  void* workspace = nullptr;
   // Host arrays of `channels` flags (null = all degrade / none nearest). A nearest
   // channel is never blurred or noised.
   const uint8_t* degrade_channels = nullptr;
@@ -66,8 +72,12 @@ const char* degrade_cpu(const DegradeArgs& args, int num_threads);
 const char* degrade_cpu_isa();
 
 #if defined(EMKIT_WITH_CUDA)
-// CUDA kernel: one launch on `cuda_stream` (asynchronous). Returns nullptr or a CUDA error.
+// CUDA kernel: a per-sample setup pass and the tile kernel on `cuda_stream`
+// (asynchronous). Returns nullptr or a CUDA error.
 const char* degrade_cuda(const DegradeArgs& args, void* cuda_stream);
+
+// Bytes of device workspace degrade_cuda needs for `batch` samples.
+int64_t degrade_cuda_workspace_bytes(int64_t batch);
 #endif
 
 }  // namespace emkit

@@ -236,20 +236,21 @@ EMKIT_HD double uint32_to_open_unit_double(uint32_t x) {
   return (static_cast<double>(x) + 0.5) * 2.3283064365386962890625e-10;  // 2^-32
 }
 
-// log(k!) : exact table below 10, Stirling series above (error < 1e-10).
+// log(k!) : exact values below 10, Stirling series above (error < 1e-10). A switch, not
+// an array, so the CUDA kernel keeps it out of local memory (no stack frame).
 EMKIT_HD double log_factorial(int64_t k) {
   if (k < 10) {
-    const double table[10] = {0.0,
-                              0.0,
-                              0.69314718055994531,
-                              1.79175946922805500,
-                              3.17805383034794562,
-                              4.78749174278204599,
-                              6.57925121201010100,
-                              8.52516136106541430,
-                              10.60460290274525023,
-                              12.80182748008146961};
-    return table[k];
+    switch (k) {
+      case 2: return 0.69314718055994531;
+      case 3: return 1.79175946922805500;
+      case 4: return 3.17805383034794562;
+      case 5: return 4.78749174278204599;
+      case 6: return 6.57925121201010100;
+      case 7: return 8.52516136106541430;
+      case 8: return 10.60460290274525023;
+      case 9: return 12.80182748008146961;
+      default: return 0.0;  // 0! = 1! = 1
+    }
   }
   const double x = static_cast<double>(k) + 1.0;
   const double ix = 1.0 / x, ix2 = ix * ix;

@@ -46,7 +46,7 @@ EMKIT_HD Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_
                                   uint32_t k0, uint32_t k1) {
   uint32_t c[4] = {c0, c1, c2, c3};
   uint32_t k[2] = {k0, k1};
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
   for (int r = 0; r < 10; ++r) {

@@ -44,24 +44,24 @@ class AtomLocalizationConfig:
     """Options of ``task=atom-localization`` (``task.<field>=...``)."""
 
     #: Side of the square training crops (validation/test use whole images).
-    crop: int = 128
-    lr: float = 1e-3
+    crop: int = dataclasses.field(default=128, metadata={"range": (8, 8192)})
+    lr: float = dataclasses.field(default=1e-3, metadata={"range": (0, 10), "exclusive_min": True})
     #: Width (std, pixels) of the Gaussian drawn on every column of the target heatmap.
-    sigma: float = 1.5
+    sigma: float = dataclasses.field(default=1.5, metadata={"range": (0, 100), "exclusive_min": True})
     loss: Literal["mse", "focal"] = "mse"
     #: mse: extra weight of pixels near columns (weight = 1 + peak_weight * heatmap).
-    peak_weight: float = 5.0
+    peak_weight: float = dataclasses.field(default=5.0, metadata={"range": (0, 1000000.0)})
     #: Peak finding: minimum heatmap value and the NMS radius (window 2r + 1). The radius
     #: must stay below the closest column spacing (4.5 px in synthetic-stem).
-    threshold: float = 0.5
-    nms_radius: int = 2
+    threshold: float = dataclasses.field(default=0.5, metadata={"range": (0, 1)})
+    nms_radius: int = dataclasses.field(default=2, metadata={"range": (0, 100)})
     subpixel: bool = True
     #: A detection within `tolerance` pixels of a true column counts as found.
-    tolerance: float = 2.0
+    tolerance: float = dataclasses.field(default=2.0, metadata={"range": (0, 1000), "exclusive_min": True})
     #: Columns within `border` pixels of the image edge are not scored.
-    border: float = 2.0
+    border: float = dataclasses.field(default=2.0, metadata={"range": (0, 10000)})
     #: Mask components smaller than this (pixels) are not columns.
-    min_area: int = 1
+    min_area: int = dataclasses.field(default=1, metadata={"range": (1, 1000000)})
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:

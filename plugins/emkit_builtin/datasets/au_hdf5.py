@@ -36,8 +36,8 @@ class AuHDF5Config(FileConfig):
     images_key: str = "images"
     maps_key: str = "maps"
     #: Channel of `maps` that marks particles (NCHW maps); ignored for NHW maps.
-    mask_channel: int = 1
-    mask_threshold: float = 0.5
+    mask_channel: int = dataclasses.field(default=1, metadata={"range": (0, 1024)})
+    mask_threshold: float = dataclasses.field(default=0.5, metadata={"range": (-1000000000000.0, 1000000000000.0)})
 
 
 class AuHDF5Dataset(FileDataset):

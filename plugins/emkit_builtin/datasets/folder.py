@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from emkit.data.filedataset import Entry, FileConfig, FileDataset
-from emkit.data.readers import IMAGE_EXTENSIONS, BadFileError, as_2d, count_slices, list_images, read_image
+from emkit.data.readers import IMAGE_EXTENSIONS, BadFileError, as_2d, count_slices, read_image
 from emkit.data.geometry import fit
 from emkit.data.sampling import balanced_order, source_ids, source_of
 from emkit.errors import DataError
@@ -36,9 +36,17 @@ class FolderConfig(FileConfig):
     stacks: Literal["auto", "all", "first"] = "auto"
     #: Draw every source folder equally often (sources = first `source_depth` folders).
     balance_sources: bool = False
-    source_depth: int = 1
+    source_depth: int = dataclasses.field(default=1, metadata={"range": (0, 64)})
     #: HDF5 dataset name when the folder holds HDF5 files (None: images/image/data/raw).
     key: str = ""
+
+
+def _size(path: "os.PathLike[str]") -> int:
+    """File size, 0 when it cannot be read (the reader then reports the file when loading it)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 class FolderDataset(FileDataset):
@@ -62,11 +70,11 @@ class FolderDataset(FileDataset):
         exts = frozenset(e.lower() if e.startswith(".") else "." + e.lower() for e in cfg.extensions)
         if self.root.is_file():
             raise DataError(f"folder: data.root {str(self.root)!r} is a file; point it at a folder")
-        files = list_images(self.root, exts or IMAGE_EXTENSIONS)
+        files = self._list(self.root, exts or IMAGE_EXTENSIONS)
         entries: list[Entry] = []
         for rel in files:
             count = 1
-            if cfg.stacks == "all" or (cfg.stacks == "auto" and os.path.getsize(self.root / rel) >= STACK_PROBE_BYTES):
+            if cfg.stacks == "all" or (cfg.stacks == "auto" and _size(self.root / rel) >= STACK_PROBE_BYTES):
                 try:
                     count = count_slices(self.root / rel, key=cfg.key or None)
                 except BadFileError as exc:
@@ -80,7 +88,7 @@ class FolderDataset(FileDataset):
 
     def _read_raw(self, entry: Entry) -> np.ndarray:
         path = self.root / entry.path
-        return as_2d(read_image(path, entry.index, key=self.config.key or None), path)
+        return as_2d(read_image(path, entry.index, key=self.config.key or None, nan=self.config.nan), path)
 
     def _load(self, entry: Entry) -> Sample:
         arr = fit(self.normalizer(self._read_raw(entry)), self.config.size)

@@ -1,8 +1,9 @@
 """``mask-folder``: a user's own segmentation pairs, ``root/image/*`` with ``root/mask/*``.
 
-Masks become ``(1, H, W)`` uint8 class indices: ``mask_mode=auto`` reads two-valued masks
-(0/1, 0/255) as background/foreground, small integers (< 32) as class ids, and anything
-else as ``> mask_threshold``; ``binary`` and ``index`` force one reading.
+Masks become ``(1, H, W)`` uint8 class indices: ``mask_mode=auto`` reads bool and two-valued
+masks (0/1, 0/255) as background/foreground, small integers (< 32) as class ids and soft
+float masks in [0, 1] as ``>= 0.5``, and refuses anything else naming the values it found;
+``binary`` (``> mask_threshold``) and ``index`` force one reading.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class MaskFolderConfig(PairedConfig):
     #: Sub-folder of root holding the masks.
     mask_dir: str = "mask"
     mask_mode: Literal["auto", "binary", "index"] = "auto"
-    mask_threshold: float = 127.0
+    mask_threshold: float = dataclasses.field(default=127.0, metadata={"range": (-1000000000000.0, 1000000000000.0)})
 
 
 class MaskFolderDataset(PairedDataset):

@@ -33,7 +33,7 @@ class TEMImageNetConfig(PairedConfig):
     mask_dir: str = TEMIMAGENET_MASKS
     #: Masks: pixel > threshold is an atom (binary), or "index"/"auto" (see mask-folder).
     mask_mode: Literal["auto", "binary", "index"] = "binary"
-    mask_threshold: float = 127.0
+    mask_threshold: float = dataclasses.field(default=127.0, metadata={"range": (-1000000000000.0, 1000000000000.0)})
 
 
 class TEMImageNetDataset(PairedDataset):

@@ -45,20 +45,20 @@ from emkit_builtin.generators.rf_probe import MeasuredReceptiveField, measure_re
 class HRNetConfig:
     """Options of the ``hrnet`` generator (``generator.<field>=...``)."""
 
-    in_channels: int = 1
-    out_channels: int = 1
-    stem_width: int = 64
+    in_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
+    out_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
+    stem_width: int = dataclasses.field(default=64, metadata={"range": (1, 512)})
     #: Bottleneck planes of stage 1 (its output has 4× as many channels).
-    stage1_width: int = 64
-    stage1_blocks: int = 2
+    stage1_width: int = dataclasses.field(default=64, metadata={"range": (1, 512)})
+    stage1_blocks: int = dataclasses.field(default=2, metadata={"range": (1, 16)})
     #: Branch widths; their number is the number of branches of the last stage.
-    widths: list[int] = dataclasses.field(default_factory=lambda: [18, 36, 72, 144])
+    widths: list[int] = dataclasses.field(default_factory=lambda: [18, 36, 72, 144], metadata={"range": (1, 1024)})
     #: High-resolution modules in stages 2..n (one entry per stage).
-    modules: list[int] = dataclasses.field(default_factory=lambda: [1, 3, 2])
+    modules: list[int] = dataclasses.field(default_factory=lambda: [1, 3, 2], metadata={"range": (1, 16)})
     #: Basic blocks per branch in each module of stages 2..n.
-    blocks: list[int] = dataclasses.field(default_factory=lambda: [2, 2, 2])
+    blocks: list[int] = dataclasses.field(default_factory=lambda: [2, 2, 2], metadata={"range": (1, 16)})
     #: Decoder widths at ¼, ½ and full resolution.
-    decoder_widths: list[int] = dataclasses.field(default_factory=lambda: [64, 32, 16])
+    decoder_widths: list[int] = dataclasses.field(default_factory=lambda: [64, 32, 16], metadata={"range": (1, 512)})
 
     def __post_init__(self) -> None:
         stages = len(self.widths) - 1

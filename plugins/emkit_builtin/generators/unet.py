@@ -51,18 +51,18 @@ _DEFAULT_BLOCKS = 4
 class UNetConfig:
     """Options of the ``unet`` generator (``generator.<field>=...``)."""
 
-    in_channels: int = 1
-    out_channels: int = 1
+    in_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
+    out_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
     #: Encoder blocks B (each followed by a pool); presets exist for 2, 3 and 4.
-    blocks: int = _DEFAULT_BLOCKS
+    blocks: int = dataclasses.field(default=_DEFAULT_BLOCKS, metadata={"range": (1, 6)})
     #: Receptive field of a paper preset for this B; None = all pools 2, no dilation.
-    rf: Optional[int] = None
+    rf: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 100000)})
     #: Explicit pooling factors (B entries); overrides ``rf`` presets.
-    pools: Optional[list[int]] = None
+    pools: Optional[list[int]] = dataclasses.field(default=None, metadata={"range": (1, 16)})
     #: Explicit dilations (B + 1 entries: levels 0..B-1, then the bottleneck).
-    dilations: Optional[list[int]] = None
+    dilations: Optional[list[int]] = dataclasses.field(default=None, metadata={"range": (1, 64)})
     #: Filters of the first level; doubled at every level below.
-    width: int = 16
+    width: int = dataclasses.field(default=16, metadata={"range": (1, 256)})
     #: The paper's name, e.g. "U-Net_4_424"; sets ``blocks`` and ``rf``.
     variant: Optional[str] = None
 

@@ -26,15 +26,15 @@ from emkit_builtin.pretexts.patchgan import PatchDiscriminator
 @dataclasses.dataclass
 class Pix2PixConfig:
     #: Side of the square training crops (the paper uses 256).
-    crop: int = 128
-    lambda_l1: float = 100.0
+    crop: int = dataclasses.field(default=128, metadata={"range": (16, 8192)})
+    lambda_l1: float = dataclasses.field(default=100.0, metadata={"range": (0, 1000000.0)})
     gan_loss: Literal["lsgan", "vanilla"] = "lsgan"
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
+    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
+    beta1: float = dataclasses.field(default=0.5, metadata={"range": (0, 1), "exclusive_max": True})
+    beta2: float = dataclasses.field(default=0.999, metadata={"range": (0, 1), "exclusive_max": True})
     #: Discriminator depth (3 → 70×70 patches), width and normalisation.
-    d_layers: int = 3
-    d_width: int = 64
+    d_layers: int = dataclasses.field(default=3, metadata={"range": (1, 8)})
+    d_width: int = dataclasses.field(default=64, metadata={"range": (1, 1024)})
     d_norm: Literal["batch", "instance", "none"] = "batch"
     #: Degradation ranges (see emkit.ops.DegradeRanges for each field and its default).
     degrade: DegradeRanges = dataclasses.field(default_factory=DegradeRanges)

@@ -21,11 +21,11 @@ from emkit.augment import AugmentConfig, augment_pair
 
 @dataclasses.dataclass
 class RestorationConfig:
-    crop: int = 256
-    lr: float = 2e-4
-    l1_weight: float = 1.0
-    l2_weight: float = 1.0
-    channels: int = 1
+    crop: int = dataclasses.field(default=256, metadata={"range": (8, 8192)})
+    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
+    l1_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0)})
+    l2_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0)})
+    channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
 
 

@@ -24,12 +24,12 @@ EPS = 1e-6
 
 @dataclasses.dataclass
 class SegmentationConfig:
-    classes: int = 2
-    crop: int = 448
-    lr: float = 2e-4
-    threshold: float = 0.5
+    classes: int = dataclasses.field(default=2, metadata={"range": (2, 1000)})
+    crop: int = dataclasses.field(default=448, metadata={"range": (8, 8192)})
+    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
+    threshold: float = dataclasses.field(default=0.5, metadata={"range": (0, 1)})
     #: Weight of the positive class in BCE (particles are often a minority).
-    pos_weight: float = 1.0
+    pos_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0), "exclusive_min": True})
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:

@@ -12,7 +12,8 @@ import sys
 
 import typer
 
-from emkit.errors import EmkitError
+from emkit.errors import EmkitError, print_error
+from emkit.oserrors import as_user_errors
 
 app = typer.Typer(
     name="emkit",
@@ -54,10 +55,8 @@ _register()
 
 
 def report_error(exc: BaseException) -> None:
-    """Print a user-facing error as one line on stderr."""
-    from rich.console import Console
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {exc}", markup=True)
+    """Print a user-facing error as one plain-text line on stderr (no markup)."""
+    print_error(exc)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     errors are caught here and printed as one line.
     """
     try:
-        app(args=argv, prog_name="emkit", standalone_mode=True)
+        with as_user_errors():  # OS failures (disk full, read-only, ...) become one line
+            app(args=argv, prog_name="emkit", standalone_mode=True)
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise

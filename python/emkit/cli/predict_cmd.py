@@ -53,24 +53,32 @@ def register(app: typer.Typer) -> None:
         scale: Optional[float] = typer.Option(None, "--scale", help="Full-scale value for fixed/meanstd."),
         key: Optional[str] = typer.Option(None, "--key", help="HDF5 dataset holding the images."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+        on_error: str = typer.Option("stop", "--on-error", help="A bad input file: stop, or skip it (listed at end)."),
+        nan: str = typer.Option("error", "--nan", help="NaN/Inf pixels: error, or fill them with the image median."),
     ) -> None:
+        from emkit.data.formats import display_path
+        from emkit.data.intensity import resolve_for_prediction
         from emkit.engine.devices import select_device
         from emkit.errors import ConfigError, EmkitError
         from emkit.predict import TiledPredictor, TileSettings, load_model
+        from emkit.predict.input_checks import NAN_POLICIES, ON_ERROR, PredictReport
         from emkit.predict.inputs import expand_inputs
-        from emkit.predict.intensity import resolve
         from emkit.predict.progress import PredictProgress
         from emkit.predict.runner import predict_files
 
+        if on_error not in ON_ERROR or nan not in NAN_POLICIES:
+            raise EmkitError(f"--on-error takes {'|'.join(ON_ERROR)} and --nan {'|'.join(NAN_POLICIES)}, "
+                             f"got {on_error!r} and {nan!r}")
         if tile < 1:
             raise EmkitError(f"--tile must be >= 1, got {tile}")
         try:
             dev = select_device(device)
         except ConfigError as exc:
             raise EmkitError(f"--device {device}: {str(exc).split(': ', 1)[-1]}") from None
-        files = expand_inputs(inputs, out)
+        report = PredictReport(note=lambda message: typer.echo(f"warning: {message}", err=True))
+        files = expand_inputs(inputs, out, on_problem=report.skip if on_error == "skip" else None)
         loaded = load_model(model, dev)
-        normalization = resolve(normalize, loaded.run_data, scale)
+        normalization = resolve_for_prediction(normalize, loaded.run_data, scale)
         settings = TileSettings(tile=tile, overlap=parse_overlap(overlap), batch=batch, tta=tta)
         predictor = TiledPredictor(loaded.generator, loaded.head, settings, dev)
         ov = predictor.overlap
@@ -89,8 +97,13 @@ def register(app: typer.Typer) -> None:
                 )
         progress = PredictProgress(len(files), enabled=not quiet)
         try:
-            written = predict_files(loaded, predictor, files, out, normalization, key=key, progress=progress)
+            written = predict_files(loaded, predictor, files, out, normalization, key=key, progress=progress,
+                                    on_error=on_error, nan=nan, report=report)
         finally:
             progress.close()
+        if report.skipped:
+            typer.echo(report.summary(), err=True)
+            if not written:
+                raise EmkitError(f"no file could be predicted: {report.summary()}")
         for path in written:
-            typer.echo(str(path))
+            typer.echo(display_path(path))

@@ -2,7 +2,8 @@
 
 Supports the annotations plugin configs use: bool, int, float, str, Optional/Union,
 Literal, list/tuple of those, dict, and nested dataclasses. Errors name the full key,
-the expected type and, for Literal, the allowed values, on one line.
+the expected type and, for Literal, the allowed values, on one line. Numbers are also
+checked against the range their field declares (see ``ranges.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import types
 import typing
 from typing import Any, Literal, Union
 
+from emkit.config.ranges import check_number, declared_range, show_value
 from emkit.errors import ConfigError
 
 
@@ -44,7 +46,7 @@ def describe(tp: Any) -> str:
 
 
 def _fail(key: str, tp: Any, value: Any) -> ConfigError:
-    return ConfigError(f"Invalid value for {key!r}: expected {describe(tp)}, got {value!r}")
+    return ConfigError(f"Invalid value for {key!r}: expected {describe(tp)}, got {show_value(value)}")
 
 
 def coerce(value: Any, tp: Any, key: str) -> Any:
@@ -98,7 +100,11 @@ def coerce(value: Any, tp: Any, key: str) -> Any:
         raise _fail(key, tp, value)
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:
+                raise ConfigError(f"Invalid value for {key!r}: {show_value(value)} is too large "
+                                  f"(expected {describe(tp)})") from None
         raise _fail(key, tp, value)
     if tp is str:
         if isinstance(value, str):
@@ -113,6 +119,16 @@ def coerce(value: Any, tp: Any, key: str) -> Any:
     if isinstance(tp, type) and isinstance(value, tp):
         return value
     raise _fail(key, tp, value)
+
+
+def is_numeric(tp: Any) -> bool:
+    """True for int/float annotations, also inside Optional/Union/list/tuple."""
+    if tp in (int, float):
+        return True
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType, list, tuple):
+        return any(is_numeric(a) for a in typing.get_args(tp) if a is not type(None) and a is not Ellipsis)
+    return False
 
 
 def unknown_key_error(prefix: str, name: str, known: list[str], owner: str) -> ConfigError:
@@ -135,6 +151,7 @@ def build_dataclass(cls: type, values: dict[str, Any], prefix: str, owner: str |
             raise unknown_key_error(prefix, name, sorted(types_), owner)
         key = f"{prefix}.{name}" if prefix else name
         kwargs[name] = coerce(value, types_[name], key)
+        check_number(key, kwargs[name], declared_range(cls, name))
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:

@@ -3,8 +3,12 @@
 Layering (later wins): package defaults < plugin ``Config`` defaults (and a pretext's or
 task's ``train_defaults``) < preset
 (``preset=paper``) < ``--config file.yaml`` (in order) < ``key=value`` on the command line.
-Every key and value is validated before any work starts; the result is both typed
-(dataclass instances) and a plain tree saved as ``runs/<run>/config.yaml``.
+Every key and value is validated before any work starts (types and the ranges fields
+declare); values that depend on several sections (the learning rate, evaluation epochs)
+are settled here (settle.py), so the result -- typed dataclass instances plus the plain
+tree saved as ``runs/<run>/config.yaml`` -- is what the run uses. Command-line overrides
+and config files are read once (``read_layers``); callers that need a user value before
+resolution (``launch`` for ``resume``/``init``) look it up in those layers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from emkit import registry
 from emkit.config.coerce import build_dataclass, field_types, to_dict
 from emkit.config.overrides import deep_merge, load_yaml, parse_overrides
 from emkit.config.schema import PLUGIN_SECTIONS, RunConfig, TrainConfig
+from emkit.config.settle import settle
 from emkit.errors import ConfigError
 
 #: Plugins chosen when the user names none (only if installed).
@@ -38,6 +43,8 @@ class ResolvedConfig:
     run: RunConfig
     train: TrainConfig
     plugins: dict[str, tuple[str, Any]]  # section -> (plugin name, Config instance)
+    #: One line per setting that was adjusted during resolution (printed by the caller).
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def plugin_name(self, section: str) -> str | None:
         return self.plugins[section][0] if section in self.plugins else None
@@ -49,6 +56,50 @@ class ResolvedConfig:
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.tree, sort_keys=False)
+
+    def refresh_tree(self) -> None:
+        """Rebuild ``tree`` from the typed objects (after a setting was adjusted)."""
+        self.tree = _serialise(self.run, self.train, self.plugins)
+
+
+#: Former top-level keys that now live in ``train`` (the optimiser group). They still
+#: work -- every train key has a top-level alias -- but say once that they moved.
+MOVED_TO_TRAIN = ("freeze", "body_lr_mult")
+
+
+@dataclasses.dataclass
+class UserLayers:
+    """What the user wrote, parsed once: config files (in order) and command-line overrides."""
+
+    files: list[dict[str, Any]]
+    cli: dict[str, Any]
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def merged(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``base`` < files (in order) < command line, merged in that order."""
+        tree = _lift_train_aliases(dict(base or {}))
+        for layer in [*self.files, self.cli]:
+            tree = deep_merge(tree, layer)
+        return tree
+
+
+def read_layers(overrides: list[str] | None = None,
+                config_files: list[str | Path] | None = None) -> UserLayers:
+    """Parse ``key=value`` overrides and read YAML files, each exactly once."""
+    raw = [load_yaml(path) for path in config_files or []] + [parse_overrides(list(overrides or []))]
+    moved = sorted({key for layer in raw for key in layer if key in MOVED_TO_TRAIN})
+    warnings = [f"'{key}' is now 'train.{key}' (optimiser settings live under train); the top-level "
+                "spelling still works but is deprecated" for key in moved]
+    lifted = [_lift_train_aliases(layer) for layer in raw]
+    return UserLayers(files=lifted[:-1], cli=lifted[-1], warnings=warnings)
+
+
+def _serialise(run: RunConfig, train: TrainConfig, plugins: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    clean: dict[str, Any] = to_dict(run)
+    clean["train"] = to_dict(train)
+    for section, (name, cfg) in plugins.items():
+        clean[section] = {"name": name, **to_dict(cfg)}
+    return clean
 
 
 def _lift_train_aliases(tree: dict[str, Any]) -> dict[str, Any]:
@@ -85,26 +136,9 @@ def _presets_of(classes: dict[str, type]) -> dict[str, dict[str, Any]]:
     return presets
 
 
-def resolve(
-    overrides: list[str] | None = None,
-    config_files: list[str | Path] | None = None,
-    *,
-    base: dict[str, Any] | None = None,
-) -> ResolvedConfig:
-    """Resolve and validate a run configuration (see the module docstring)."""
-    user: dict[str, Any] = dict(base or {})
-    for path in config_files or []:
-        user = deep_merge(user, _lift_train_aliases(load_yaml(path)))
-    user = deep_merge(user, _lift_train_aliases(parse_overrides(list(overrides or []))))
-    _check_top_level(user)
-
-    if user.get("pretext", {}).get("name") and user.get("task", {}).get("name"):
-        raise ConfigError(
-            "Choose either a pretext (pretraining) or a task (fine-tuning), not both: "
-            f"got pretext={user['pretext']['name']!r} and task={user['task']['name']!r}"
-        )
-
-    # Which plugin fills each section.
+def _choose_plugins(user: dict[str, Any]) -> tuple[dict[str, str], dict[str, type]]:
+    """Which plugin fills each section: the user's choice, the objective's default data,
+    or a package default; returns (section -> name, section -> loaded class)."""
     chosen: dict[str, str] = {}
     classes: dict[str, type] = {}
     for section, kind in PLUGIN_SECTIONS.items():
@@ -127,6 +161,34 @@ def resolve(
             raise ConfigError(f"{section!r} selects a plugin by name, got {name!r}")
         classes[section] = registry.load(kind, name)
         chosen[section] = name
+    return chosen, classes
+
+
+def resolve(
+    overrides: list[str] | None = None,
+    config_files: list[str | Path] | None = None,
+    *,
+    base: dict[str, Any] | None = None,
+    layers: UserLayers | None = None,
+) -> ResolvedConfig:
+    """Resolve and validate a run configuration (see the module docstring).
+
+    ``layers`` (from ``read_layers``) replaces ``overrides``/``config_files`` when the
+    caller has already read them; ``base`` (e.g. a resumed run's config.yaml) sits under
+    the user's layers.
+    """
+    if layers is None:
+        layers = read_layers(overrides, config_files)
+    user = layers.merged(base)
+    _check_top_level(user)
+
+    if user.get("pretext", {}).get("name") and user.get("task", {}).get("name"):
+        raise ConfigError(
+            "Choose either a pretext (pretraining) or a task (fine-tuning), not both: "
+            f"got pretext={user['pretext']['name']!r} and task={user['task']['name']!r}"
+        )
+
+    chosen, classes = _choose_plugins(user)
 
     defaults: dict[str, Any] = to_dict(RunConfig())
     defaults["train"] = to_dict(TrainConfig())
@@ -160,9 +222,7 @@ def resolve(
         owner = f"{section} {chosen[section]!r}"
         plugins[section] = (chosen[section], build_dataclass(cls.Config, values, section, owner=owner))
 
-    # Re-serialise from the typed objects so config.yaml holds normalised values.
-    clean: dict[str, Any] = to_dict(run)
-    clean["train"] = to_dict(train)
-    for section, (name, cfg) in plugins.items():
-        clean[section] = {"name": name, **to_dict(cfg)}
-    return ResolvedConfig(tree=clean, run=run, train=train, plugins=plugins)
+    warnings = layers.warnings + settle(run, train, plugins)
+    # Re-serialise from the typed objects so config.yaml holds the values used.
+    return ResolvedConfig(tree=_serialise(run, train, plugins), run=run, train=train, plugins=plugins,
+                          warnings=warnings)

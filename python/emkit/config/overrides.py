@@ -26,7 +26,7 @@ def parse_value(text: str) -> Any:
         return ""
     try:
         value = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: an int beyond Python's digit limit
         return text
     # YAML 1.1 reads "1e-4" as a string (it wants a dot); accept plain float syntax too.
     if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
@@ -119,3 +119,30 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def option_style_hint(items: list[str], known_keys: list[str]) -> str | None:
+    """A did-you-mean line when ``items`` holds ``--epochs 5``-style options, else None.
+
+    emkit settings are ``key=value`` words; a typer/click option spelling is answered with
+    the spelling that works (``--epochs 5`` -> ``train.epochs=5``). ``known_keys`` are the
+    dotted keys to match against (e.g. ``train.epochs``, ``seed``, ``generator``).
+    """
+    import difflib
+
+    for i, item in enumerate(items):
+        if not item.startswith("-") or item in ("-", "--"):
+            continue
+        body, sep, value = item.lstrip("-").partition("=")
+        if not sep and i + 1 < len(items) and "=" not in items[i + 1] and not items[i + 1].startswith("-"):
+            value = items[i + 1]
+        key = body.replace("-", "_")
+        leaf = {k.rsplit(".", 1)[-1]: k for k in known_keys}
+        match = key if key in known_keys else leaf.get(key)
+        if match is None:
+            close = difflib.get_close_matches(key, [*known_keys, *leaf], n=1, cutoff=0.6)
+            match = leaf.get(close[0], close[0]) if close else None
+        shown = f"{match}={value or '<value>'}" if match else f"{key}={value or '<value>'}"
+        return (f"No such option: {item}. Settings are key=value words without dashes: "
+                f"did you mean {shown}?")
+    return None

@@ -3,6 +3,7 @@
 Plugin options live in each plugin's ``Config`` (sections ``generator``, ``pretext``,
 ``task``, ``data``); these dataclasses hold everything the engine itself reads.
 Every field is a CLI key: ``seed=1``, ``train.epochs=5`` (``epochs=5`` works too).
+Every number declares its valid range beside its default (``ranged``, see ranges.py).
 """
 
 from __future__ import annotations
@@ -10,32 +11,44 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal, Optional
 
+from emkit.config.ranges import INT64_MAX, ranged
+
+#: Learning rate of a pretext/task whose config names none.
+DEFAULT_LR = 2e-4
+
 
 @dataclasses.dataclass
 class TrainConfig:
     """Loop, optimisation and logging settings shared by pretexts and tasks."""
 
-    epochs: int = 2
+    epochs: int = ranged(2, 1, 1_000_000)
     #: Optimisation steps per epoch; None = one pass over the training split.
-    steps_per_epoch: Optional[int] = None
-    batch_size: int = 8
-    #: Learning rate; None = the pretext's/task's own default (2e-4 for pix2pix).
-    lr: Optional[float] = None
+    steps_per_epoch: Optional[int] = ranged(None, 1, 1_000_000_000)
+    batch_size: int = ranged(8, 1, 65536)
+    #: Learning rate; None = the pretext's/task's own ``lr``. Resolution settles both to
+    #: the value used, so config.yaml shows it in ``train.lr`` and in the plugin section.
+    lr: Optional[float] = ranged(None, 0.0, 10.0, exclusive_min=True)
     #: "constant", "linear" (constant for the first half, then linear decay to 0, as in
     #: pix2pix) or "cosine".
     schedule: Literal["constant", "linear", "cosine"] = "linear"
-    grad_clip: Optional[float] = None
+    #: Largest gradient norm; None = no clipping.
+    grad_clip: Optional[float] = ranged(None, 0.0, 1e6, exclusive_min=True)
+    #: Parts of the generator to freeze while fine-tuning ("encoder") or None.
+    freeze: Optional[Literal["encoder", "none"]] = None
+    #: Learning-rate multiplier for the generator body (head keeps 1.0) when fine-tuning.
+    body_lr_mult: float = ranged(1.0, 0.0, 1000.0)
     #: "auto" = CUDA when usable, else CPU; or "cpu", "cuda", "cuda:1".
     device: str = "auto"
     #: "auto" = bf16 autocast on CUDA, fp32 on CPU.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     compile: bool = False
     channels_last: Optional[bool] = None
-    num_workers: int = 0
+    num_workers: int = ranged(0, 0, 1024)
     #: Batches used for validation each epoch; None = the whole validation split.
-    val_batches: Optional[int] = None
-    checkpoint_every: Optional[int] = None
-    log_every: int = 10
+    val_batches: Optional[int] = ranged(None, 1, 1_000_000_000)
+    #: Save a checkpoint every N steps (besides every epoch); None = only every epoch.
+    checkpoint_every: Optional[int] = ranged(None, 1, 1_000_000_000)
+    log_every: int = ranged(10, 1, 1_000_000_000)
     deterministic: bool = False
 
 
@@ -46,7 +59,7 @@ class RunConfig:
     #: Run name; default ``<timestamp>-<pretext|task>-<generator>``.
     name: Optional[str] = None
     runs_dir: str = "runs"
-    seed: int = 0
+    seed: int = ranged(0, 0, INT64_MAX)
     #: Continue a killed run: path of its run directory.
     resume: Optional[str] = None
     #: Initial generator weights for fine-tuning: "random", a pretext run dir, or a
@@ -56,14 +69,15 @@ class RunConfig:
     preset: Optional[str] = None
     #: "none" runs in this process; "torchrun" relaunches under torchrun with `devices`.
     launcher: Literal["none", "torchrun"] = "none"
-    devices: int = 1
+    devices: int = ranged(1, 1, 1024)
     logger: Literal["csv", "tensorboard"] = "csv"
-    #: Parts of the generator to freeze while fine-tuning ("encoder") or None.
-    freeze: Optional[str] = None
-    #: Learning-rate multiplier for the generator body (head keeps 1.0) when fine-tuning.
-    body_lr_mult: float = 1.0
-    #: Epochs after which the test split is evaluated (the paper uses 5, 30, 60).
-    eval_epochs: list[int] = dataclasses.field(default_factory=list)
+    #: Epochs after which the test split is evaluated (the paper uses 5, 30, 60); each
+    #: must be within ``train.epochs`` (checked during resolution).
+    eval_epochs: list[int] = ranged(lo=1, hi=1_000_000, default_factory=list)
+    #: Degradation-op implementation: "auto" (native kernels, self-checked on first use on
+    #: a GPU, else the pure-torch reference), "native" or "reference"; see emkit.ops.dispatch.
+    #: "auto" defers to the EMKIT_OPS environment variable when it is set.
+    ops: Literal["auto", "native", "reference"] = "auto"
 
 
 #: Sections that select a plugin (``generator=hrnet``) and the registry kind behind each.

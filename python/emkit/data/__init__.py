@@ -4,7 +4,8 @@ Modules (each with one job, imported on demand so ``import emkit`` stays light):
 
 ``readers``      read TIFF/PNG/JPEG/HDF5/MRC (+ DM3/DM4/EMD/SER with ``emkit[em-formats]``),
                  dispatch by content, one ``BadFileError`` per bad file
-``normalize``    auto / none / fixed / percentile / meanstd intensity normalisation
+``formats``      the format families: extensions, content signatures, rosettasciio modules
+``intensity``    raw pixels -> [0, 1]: auto / none / fixed / percentile / meanstd (datasets + predict)
 ``splits``       deterministic hashed train/val/test splits, nested ``limit`` subsets
 ``filedataset``  base class of the file-based dataset plugins (errors, splits, stats)
 ``paired``       base of image/target/mask folder datasets (TEMImageNet layout)

@@ -9,8 +9,9 @@ stable key) and ``_load`` (read one entry into a ``Sample``). This base then
   file and problem; ``skip`` records (file, reason) in a log shared by DataLoader workers,
   serves a neighbouring sample instead, and ``problems()`` returns what was skipped;
   ``verify=true`` reads every file up front so a skipped file never appears at all;
-* builds the ``Normalizer`` and, for ``normalize=meanstd`` without given ``mean``/``std``,
-  estimates them from a fixed sample of training files (all splits use the same values).
+* builds the intensity rule (``emkit.data.intensity``) and, for ``normalize=meanstd``
+  without given ``mean``/``std``, estimates them from a fixed sample of training files
+  (all splits use the same values).
 
 Sample keys are kept in a numpy bytes array rather than a Python list: with forked
 DataLoader workers, touching millions of Python strings would copy the pages they live
@@ -26,9 +27,9 @@ from typing import Any, ClassVar, Literal, Optional
 import numpy as np
 import torch
 
-from emkit.data.normalize import NormMode, Normalizer, dataset_stats
+from emkit.data.intensity import IntensityConfig, dataset_stats
 from emkit.data.problems import ProblemLog, summarize
-from emkit.data.readers import BadFileError
+from emkit.data.readers import BadFileError, list_images
 from emkit.data.splits import SplitConfig, apply_limit, select_split
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
@@ -38,22 +39,19 @@ MAX_CONSECUTIVE_FAILURES = 32
 
 
 @dataclasses.dataclass
-class FileConfig(SplitConfig):
-    """Options every file-based dataset understands (CLI keys ``data.<field>``)."""
+class FileConfig(IntensityConfig, SplitConfig):
+    """Options every file-based dataset understands (CLI keys ``data.<field>``).
+
+    The split fields come from ``SplitConfig``, the normalisation fields from
+    ``IntensityConfig`` (the same type ``emkit predict`` reads back from a run).
+    """
 
     #: Centre-crop / reflect-pad every sample to size x size (None: as stored).
-    size: Optional[int] = None
-    #: Intensity normalisation: auto | none | fixed | percentile | meanstd.
-    normalize: NormMode = "auto"
-    #: Full-scale value for "fixed"/"meanstd" (None: the dtype maximum, e.g. 255).
-    scale: Optional[float] = None
-    percentile_low: float = 0.5
-    percentile_high: float = 99.5
-    #: Dataset mean/std in [0, 1] units for "meanstd" (None: estimated from training files).
-    mean: Optional[float] = None
-    std: Optional[float] = None
+    size: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 65536)})
     #: "raise": a bad file stops with an error naming it; "skip": it is left out and reported.
     on_error: Literal["raise", "skip"] = "raise"
+    #: NaN/Inf pixels: "error" refuses the file, "fill" replaces them with the image median (warns).
+    nan: Literal["error", "fill"] = "error"
     #: Read every file of the split when the dataset is built (catches bad files up front).
     verify: bool = False
 
@@ -69,16 +67,25 @@ class Entry:
     extra: tuple[str, ...] = ()
 
 
+def _encode(text: str) -> bytes:
+    """File names may hold bytes that are not UTF-8 (kept as surrogate escapes): round-trip them."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
 class EntryTable:
     """A compact, fork-friendly list of ``Entry`` (numpy bytes arrays, no Python objects)."""
 
     def __init__(self, entries: list[Entry]) -> None:
-        self._key = np.array([e.key.encode() for e in entries], dtype=np.bytes_)
-        self._path = np.array([e.path.encode() for e in entries], dtype=np.bytes_)
+        self._key = np.array([_encode(e.key) for e in entries], dtype=np.bytes_)
+        self._path = np.array([_encode(e.path) for e in entries], dtype=np.bytes_)
         self._index = np.array([-1 if e.index is None else e.index for e in entries], dtype=np.int64)
         width = max((len(e.extra) for e in entries), default=0)
         self._extra = np.array(
-            [[x.encode() for x in e.extra] + [b""] * (width - len(e.extra)) for e in entries], dtype=np.bytes_
+            [[_encode(x) for x in e.extra] + [b""] * (width - len(e.extra)) for e in entries], dtype=np.bytes_
         ).reshape(len(entries), width)
 
     def __len__(self) -> int:
@@ -86,8 +93,8 @@ class EntryTable:
 
     def __getitem__(self, i: int) -> Entry:
         idx = int(self._index[i])
-        extra = tuple(x.decode() for x in self._extra[i]) if self._extra.shape[1] else ()
-        return Entry(self._key[i].decode(), self._path[i].decode(), None if idx < 0 else idx, None, extra)
+        extra = tuple(_decode(x) for x in self._extra[i]) if self._extra.shape[1] else ()
+        return Entry(_decode(self._key[i]), _decode(self._path[i]), None if idx < 0 else idx, None, extra)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -122,10 +129,7 @@ class FileDataset(DataSource):
         aliases = [e.alias or e.key for e in entries]
         chosen = self._select(keys, aliases, split)
         self._entries = EntryTable([entries[i] for i in chosen])
-        self.normalizer = Normalizer(
-            mode=config.normalize, scale=config.scale, low=config.percentile_low,
-            high=config.percentile_high, mean=config.mean, std=config.std,
-        )
+        self.normalizer = config.rule()
         if self.normalizer.needs_stats:
             train = [entries[i] for i in (chosen if split == "train" else self._select(keys, aliases, "train"))]
             self.normalizer = self.normalizer.with_stats(*self._estimate_stats(train))
@@ -182,7 +186,7 @@ class FileDataset(DataSource):
         """The unnormalised image of ``entry`` (used for statistics); subclasses may override."""
         from emkit.data.readers import as_2d, read_image
 
-        return as_2d(read_image(self.root / entry.path, entry.index), self.root / entry.path)
+        return as_2d(read_image(self.root / entry.path, entry.index, nan=self.config.nan), self.root / entry.path)
 
     def _load_checked(self, entry: Entry) -> Sample:
         """``_load`` plus the one-size rule: without ``size`` every image must match the first."""
@@ -208,6 +212,10 @@ class FileDataset(DataSource):
             except BadFileError as exc:
                 self._handle(exc)
         self._entries = self._entries.filter(good)
+
+    def _list(self, folder: Path, extensions: Optional[frozenset[str]] = None) -> list[str]:
+        """``list_images`` with loops and unreadable entries handled by ``on_error``."""
+        return list_images(folder, extensions, on_problem=self._handle)
 
     def _handle(self, exc: BadFileError) -> None:
         if self.config.on_error == "raise":

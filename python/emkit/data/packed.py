@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from emkit.data.geometry import fit
-from emkit.data.normalize import RunningStats, dtype_max, percentile_scale
+from emkit.data.intensity import RunningStats, dtype_max, percentile_scale
 from emkit.data.readers import BadFileError, list_images, read_image
 from emkit.data.sampling import source_of
 from emkit.errors import DataError
@@ -128,7 +128,9 @@ def pack_folder(
         raise DataError(f"dtype must be auto, uint8 or uint16, got {dtype!r}")
     if (out_path / INDEX).exists():
         raise DataError(f"{out_path}: already holds a complete pack ({INDEX}); choose another output folder")
-    files = list_images(src_path)
+    loops: list[list[str]] = []
+    files = list_images(src_path, on_problem=None if on_error == "raise" else
+                        lambda exc: loops.append([os.path.relpath(exc.path, src_path), exc.reason]))
     if not files:
         raise DataError(f"{src_path}: no image files found")
     out_path.mkdir(parents=True, exist_ok=True)
@@ -145,7 +147,8 @@ def pack_folder(
 
     end_file = len(files) if stop_after is None else min(len(files), start_file + max(0, stop_after))
     writer: Optional[_ShardWriter] = None
-    keys_fh = open(out_path / FILES, "a", encoding="utf-8")
+    skipped += [item for item in loops if item not in skipped]
+    keys_fh = open(out_path / FILES, "a", encoding="utf-8", errors="surrogateescape")
     try:
         for fi in range(start_file, end_file):
             rel = files[fi]
@@ -253,10 +256,10 @@ def _read_keys(out: Path, count: int) -> list[str]:
     path = out / FILES
     if not path.exists() and count == 0:
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()[:count] if path.exists() else []
+    lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()[:count] if path.exists() else []
     if len(lines) != count:
         raise DataError(f"{path}: holds {len(lines)} keys but the checkpoint says {count}; delete {out} to start over")
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8", errors="surrogateescape")
     return lines
 
 
@@ -307,6 +310,21 @@ def _finish(out: Path, src: Path, settings, count, shape, store, stats, skipped)
 # --------------------------------------------------------------------------- reading
 
 
+def inside_pack(root: Path, name: Any, index_path: Path) -> Path:
+    """``root / name`` when ``name`` is a plain file name that stays inside the pack folder.
+
+    ``index.json`` is data, not trusted code: a shard entry must not point anywhere else on
+    disk (absolute paths, ``..``, sub-folders, links leading out are all refused).
+    """
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name \
+            or os.path.isabs(name):
+        raise DataError(f"{index_path}: file entry {name!r} is not a plain file name inside the pack folder")
+    path = root / name
+    if path.exists() and not path.resolve().is_relative_to(root.resolve()):
+        raise DataError(f"{index_path}: file entry {name!r} leads outside the pack folder ({path.resolve()})")
+    return path
+
+
 class PackedArray:
     """A complete pack opened for reading: zero-copy samples and batched gathers."""
 
@@ -322,14 +340,24 @@ class PackedArray:
             raise DataError(f"{index_path}: unreadable index ({exc})") from None
         if self.index.get("format") != FORMAT or self.index.get("version") != VERSION:
             raise DataError(f"{index_path}: not an {FORMAT} v{VERSION} index")
+        try:
+            self._open_shards(index_path, verify)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"{index_path}: malformed index ({type(exc).__name__}: {exc})") from None
+
+    def _open_shards(self, index_path: Path, verify: bool) -> None:
         self.dtype = np.dtype(self.index["dtype"])
+        if self.dtype not in (np.uint8, np.uint16):
+            raise DataError(f"{index_path}: dtype {self.dtype} is not uint8 or uint16")
         self.shape = (int(self.index["height"]), int(self.index["width"]))
         self.count = int(self.index["count"])
         per_sample = self.shape[0] * self.shape[1] * self.dtype.itemsize
         self.shards: list[np.memmap] = []
         for shard in self.index["shards"]:
-            path = self.root / shard["file"]
-            expect = shard["count"] * per_sample
+            path = inside_pack(self.root, shard["file"], index_path)
+            expect = int(shard["count"]) * per_sample
             if not path.exists() or path.stat().st_size != expect:
                 got = path.stat().st_size if path.exists() else "missing"
                 raise DataError(f"{path}: shard size {got} does not match the index ({expect} bytes)")
@@ -340,8 +368,10 @@ class PackedArray:
         self.offsets = np.cumsum([0] + [s["count"] for s in self.index["shards"]])
         if self.offsets[-1] != self.count:
             raise DataError(f"{index_path}: shard counts add up to {self.offsets[-1]}, index says {self.count}")
-        self.keys = np.array((self.root / self.index.get("files", FILES)).read_text(encoding="utf-8").splitlines(),
-                             dtype=np.bytes_) if (self.root / FILES).exists() else np.array([], dtype=np.bytes_)
+        files = inside_pack(self.root, self.index.get("files", FILES), index_path)
+        self.keys = np.array([line.encode("utf-8", "surrogateescape") for line in
+                              files.read_text(encoding="utf-8", errors="surrogateescape").splitlines()],
+                             dtype=np.bytes_) if files.exists() else np.array([], dtype=np.bytes_)
 
     def locate(self, i: int) -> tuple[int, int]:
         k = int(np.searchsorted(self.offsets, i, side="right")) - 1
@@ -353,7 +383,7 @@ class PackedArray:
         return self.shards[k][j]
 
     def key(self, i: int) -> str:
-        return self.keys[i].decode() if len(self.keys) else str(i)
+        return self.keys[i].decode("utf-8", "surrogateescape") if len(self.keys) else str(i)
 
     def gather(self, indices: Sequence[int], *, pin: bool = False, out: Optional[torch.Tensor] = None) -> torch.Tensor:
         """``(B, 1, H, W)`` tensor of the samples ``indices``, copied straight into ``out``.

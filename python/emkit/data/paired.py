@@ -18,15 +18,15 @@ import numpy as np
 
 from emkit.data.filedataset import Entry, FileConfig, FileDataset
 from emkit.data.geometry import fit
-from emkit.data.readers import BadFileError, as_2d, check_pixels, list_images, read_image
+from emkit.data.readers import BadFileError, as_2d, check_pixels, read_image
 from emkit.errors import DataError
 from emkit.interfaces.data_source import Sample
 
 
 @dataclasses.dataclass
 class PairedConfig(FileConfig):
-    val_fraction: float = 0.1
-    test_fraction: float = 0.1
+    val_fraction: float = dataclasses.field(default=0.1, metadata={"range": (0, 1), "exclusive_max": True})
+    test_fraction: float = dataclasses.field(default=0.1, metadata={"range": (0, 1), "exclusive_max": True})
     #: Sub-folder of root holding the inputs.
     image_dir: str = "image"
 
@@ -36,27 +36,26 @@ class MaskOptions:
     """How mask files become class indices."""
 
     #: "binary": pixel > threshold -> 1; "index": values are class ids already;
-    #: "auto": binary when the file holds only 0 and one other value (e.g. 0/255).
+    #: "auto": recognise the encoding (see ``mask_to_classes``) or refuse the file.
     mode: Literal["auto", "binary", "index"] = "auto"
     threshold: float = 127.0
+
+
+#: In ``auto`` mode, integer masks whose values all lie below this are class ids.
+MAX_AUTO_CLASSES = 32
 
 
 def mask_to_classes(arr: np.ndarray, mode: str, threshold: float, path: Path) -> np.ndarray:
     """(H, W) uint8 class indices from a mask image.
 
-    ``auto``: two values (0/1, 0/255 ...) -> nonzero is class 1; several small integers
-    (all < 32) -> class ids as stored; anything else (e.g. anti-aliased 8-bit masks) ->
-    ``> threshold``.
+    ``auto`` understands: bool masks; two values 0 and one other (0/1, 0/255, 0/65535)
+    -> nonzero is class 1; small integers (all < 32) -> class ids as stored; soft float
+    masks with values in [0, 1] -> ``>= 0.5``. Anything else (anti-aliased 8-bit masks,
+    [-1, 1] floats, stray values) is refused with the values found: choose ``binary``
+    (with a threshold) or ``index`` explicitly.
     """
     if mode == "auto":
-        if arr.dtype == np.uint8:
-            values = np.flatnonzero(np.bincount(arr.ravel(), minlength=256))
-        else:
-            values = np.unique(arr)
-        if len(values) <= 2 and values[0] == 0:
-            return (arr != 0).astype(np.uint8)
-        integral = arr.dtype.kind in "ui" or bool(np.all(np.mod(values, 1) == 0))
-        mode = "index" if integral and values[0] >= 0 and values[-1] < 32 else "binary"
+        return _auto_mask(arr, path)
     if mode == "binary":
         return (arr > threshold).astype(np.uint8)
     if arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
@@ -64,6 +63,34 @@ def mask_to_classes(arr: np.ndarray, mode: str, threshold: float, path: Path) ->
     if arr.min() < 0 or arr.max() > 255:
         raise BadFileError(path, f"mask class ids must be in 0..255, found {arr.min()}..{arr.max()}")
     return arr.astype(np.uint8)
+
+
+def _auto_mask(arr: np.ndarray, path: Path) -> np.ndarray:
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8)
+    if arr.dtype == np.uint8:
+        values = np.flatnonzero(np.bincount(arr.ravel(), minlength=256))
+    else:
+        values = np.unique(arr)
+    integral = arr.dtype.kind in "ui" or bool(np.all(np.mod(values, 1) == 0))
+    if integral and len(values) <= 2 and values[0] == 0:
+        return (arr != 0).astype(np.uint8)
+    if integral and values[0] >= 0 and values[-1] < MAX_AUTO_CLASSES:
+        return arr.astype(np.uint8)
+    if not integral and values[0] >= 0 and values[-1] <= 1:
+        return (arr >= 0.5).astype(np.uint8)
+    raise BadFileError(
+        path,
+        f"mask values {_describe_values(values)} are not a mask encoding mask_mode=auto understands "
+        f"(bool, 0/1, 0/255, class ids 0..{MAX_AUTO_CLASSES - 1}, soft masks in [0, 1]); "
+        "set mask_mode=binary with mask_threshold, or mask_mode=index",
+    )
+
+
+def _describe_values(values: np.ndarray) -> str:
+    if len(values) <= 6:
+        return "{" + ", ".join(f"{v:g}" for v in values.tolist()) + "}"
+    return f"({len(values)} distinct, {values[0]:g}..{values[-1]:g})"
 
 
 class PairedDataset(FileDataset):
@@ -84,7 +111,7 @@ class PairedDataset(FileDataset):
                 f"(sub-folders of root: {', '.join(present) or 'none'})"
             )
         out: dict[str, str] = {}
-        for rel in list_images(folder):
+        for rel in self._list(folder):
             stem = os.path.splitext(rel)[0]
             if stem in out:
                 raise DataError(f"{self.dataset_name}: {folder}: two files share the name {stem!r}")
@@ -119,7 +146,7 @@ class PairedDataset(FileDataset):
 
     def _read(self, rel: str, *, allow_constant: bool = False) -> np.ndarray:
         path = self.root / rel
-        arr = read_image(path, check=False)
+        arr = read_image(path, check=False, nan=self.config.nan)
         check_pixels(arr, path, allow_constant=allow_constant)
         return as_2d(arr, path)
 

@@ -14,95 +14,67 @@ slice of a stack without reading the others (TIFF page, HDF5 row, MRC section).
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
 
+from emkit.data.formats import (  # noqa: F401 - the format table, re-exported for readers' users
+    EM_EXTENSIONS,
+    HDF5_EXTENSIONS,
+    HDF5_IMAGE_KEYS,
+    IMAGE_EXTENSIONS,
+    MRC_EXTENSIONS,
+    PIL_EXTENSIONS,
+    TIFF_EXTENSIONS,
+    BadFileError,
+    check_table,
+    display_path,
+    rsciio_reader,
+    sniff_format,
+)
 from emkit.errors import DataError
 
-#: Extensions each family claims (used when the content has no recognisable magic).
-TIFF_EXTENSIONS = frozenset({".tif", ".tiff", ".btf", ".tf8"})
-PIL_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
-HDF5_EXTENSIONS = frozenset({".h5", ".hdf5", ".hdf", ".he5"})
-MRC_EXTENSIONS = frozenset({".mrc", ".mrcs", ".map", ".st", ".ali", ".rec"})
-EM_EXTENSIONS = frozenset({".dm3", ".dm4", ".emd", ".ser"})
-IMAGE_EXTENSIONS = TIFF_EXTENSIONS | PIL_EXTENSIONS | HDF5_EXTENSIONS | MRC_EXTENSIONS | EM_EXTENSIONS
+#: Largest image (pixels of one 2-D plane) a compressed format may claim before it is
+#: refused as a decompression bomb or a corrupt header (about 32768 x 32768).
+PIXEL_LIMIT = 1 << 30
 
-#: HDF5 dataset names tried, in order, when no key is given.
-HDF5_IMAGE_KEYS = ("images", "image", "data", "raw")
-
-EM_EXTRA_HINT = "pip install 'emkit[em-formats]'"
-
-
-class BadFileError(DataError):
-    """One input file cannot be used; ``path`` and ``reason`` are kept for problem reports."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
-
-
-# --------------------------------------------------------------------------- detection
-
-
-def sniff_format(path: str | os.PathLike[str], head: Optional[bytes] = None) -> str:
-    """Format family of ``path``: "tiff", "pil", "hdf5", "mrc", "em" (or raise ``BadFileError``).
-
-    Content wins over the extension; the extension decides only where the first bytes
-    carry no signature (MRC before 2014, for instance).
-    """
-    p = Path(path)
-    ext = p.suffix.lower()
-    if head is None:
-        try:
-            size = p.stat().st_size
-        except FileNotFoundError:
-            raise BadFileError(p, "file not found") from None
-        except OSError as exc:
-            raise BadFileError(p, f"cannot stat file ({exc.strerror or exc})") from None
-        if size == 0:
-            raise BadFileError(p, "empty file (0 bytes)")
-        try:
-            with open(p, "rb") as fh:
-                head = fh.read(1024)
-        except OSError as exc:
-            raise BadFileError(p, f"cannot open file ({exc.strerror or exc})") from None
-    if not head:
-        raise BadFileError(p, "empty file (0 bytes)")
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "tiff"
-    if head[:8] == b"\x89PNG\r\n\x1a\n" or head[:3] == b"\xff\xd8\xff" or head[:2] == b"BM":
-        return "pil"
-    if head[:6] in (b"GIF87a", b"GIF89a") or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
-        return "pil"
-    if head[:8] == b"\x89HDF\r\n\x1a\n":
-        # Velox / Berkeley EMD files are HDF5 too; their own reader understands the layout.
-        return "em" if ext == ".emd" else "hdf5"
-    if head[:4] == b"II\x97\x01":  # TIA .ser series
-        return "em"
-    if head[:4] in (b"\x00\x00\x00\x03", b"\x00\x00\x00\x04") and ext in (".dm3", ".dm4"):
-        return "em"
-    if len(head) >= 212 and head[208:212] == b"MAP ":
-        return "mrc"
-    if ext in TIFF_EXTENSIONS:
-        return "tiff"
-    if ext in PIL_EXTENSIONS:
-        return "pil"
-    if ext in HDF5_EXTENSIONS:
-        return "hdf5"
-    if ext in MRC_EXTENSIONS:
-        return "mrc"
-    if ext in EM_EXTENSIONS:
-        return "em"
-    raise BadFileError(
-        p, f"not a supported image file (unrecognised content; readable: {', '.join(sorted(IMAGE_EXTENSIONS))})"
-    )
+#: How ``read_image`` treats NaN/Inf pixels: refuse the file, or fill them with the median.
+NAN_POLICIES = ("error", "fill")
 
 
 # --------------------------------------------------------------------------- one reader per family
+
+
+def reader_boundary(what: str) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
+    """Turn any exception a format library raises inside a reader into ``BadFileError``.
+
+    Readers catch the failures they know and word them; this is the net for everything
+    else (``zlib.error`` from a truncated compressed TIFF, ``MemoryError`` from a header
+    claiming a huge image, a library's own exception types), so no bad file escapes a
+    reader as anything but one ``DataError`` naming the file.
+    """
+
+    def wrap(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        @functools.wraps(fn)
+        def read(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> np.ndarray:
+            try:
+                return fn(path, *args, **kwargs)
+            except BadFileError:
+                raise
+            except MemoryError:
+                raise BadFileError(path, f"{what} too large to read into memory") from None
+            except Exception as exc:  # noqa: BLE001 - the reader boundary: every failure is a bad file
+                raise BadFileError(path, f"corrupt or unreadable {what} ({_why(exc)})") from None
+
+        return read
+
+    return wrap
+
 
 
 def _select(arr: Any, index: Optional[int], path: Path) -> np.ndarray:
@@ -127,6 +99,7 @@ def _rgb_to_gray(arr: np.ndarray) -> np.ndarray:
     return gray
 
 
+@reader_boundary("TIFF")
 def read_tiff(path: str | os.PathLike[str], index: Optional[int] = None, *, mmap: bool = True) -> np.ndarray:
     """TIFF / BigTIFF via tifffile: 8/16-bit, float32, multi-page stacks.
 
@@ -145,6 +118,8 @@ def read_tiff(path: str | os.PathLike[str], index: Optional[int] = None, *, mmap
             if index is not None and not -npages <= index < npages:
                 raise BadFileError(p, f"slice {index} out of range (the file holds {npages})")
             page = tif.pages[index if index is not None else 0]
+            if int(page.compression) != 1 and int(page.imagewidth) * int(page.imagelength) > PIXEL_LIMIT:
+                raise BadFileError(p, _bomb_reason((int(page.imagewidth), int(page.imagelength))))
             rgb = getattr(page, "samplesperpixel", 1) in (3, 4) and int(page.photometric) in (2, 6)
             arr = _tiff_direct(tif, index) if mmap and not rgb else None
             if arr is None:
@@ -197,6 +172,7 @@ def _tiff_direct(tif: Any, index: Optional[int]) -> Optional[np.ndarray]:
     return arr if dtype.isnative else arr.astype(dtype.newbyteorder("="))
 
 
+@reader_boundary("image")
 def read_pil(path: str | os.PathLike[str], index: Optional[int] = None) -> np.ndarray:
     """PNG / JPEG / BMP via Pillow, as a 2-D array (colour converted to grayscale).
 
@@ -205,8 +181,21 @@ def read_pil(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nd
     from PIL import Image, UnidentifiedImageError
 
     p = Path(path)
+    Image.MAX_IMAGE_PIXELS = PIXEL_LIMIT  # explicit: our own check below words the refusal
     try:
-        with Image.open(p) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(p)
+    except Image.DecompressionBombError as exc:
+        raise BadFileError(p, _bomb_reason(None, str(exc))) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        what = "truncated or corrupt image" if not isinstance(exc, UnidentifiedImageError) else "not an image"
+        raise BadFileError(p, f"{what} ({_why(exc)})") from None
+    if img.width * img.height > PIXEL_LIMIT:
+        img.close()
+        raise BadFileError(p, _bomb_reason((img.width, img.height)))
+    try:
+        with img:
             if index:
                 img.seek(index)
             img.load()
@@ -224,11 +213,18 @@ def read_pil(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nd
             if arr.dtype.byteorder == ">":
                 arr = arr.astype(arr.dtype.newbyteorder("="))
             return arr
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        what = "truncated or corrupt image" if not isinstance(exc, UnidentifiedImageError) else "not an image"
-        raise BadFileError(p, f"{what} ({_why(exc)})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise BadFileError(p, f"truncated or corrupt image ({_why(exc)})") from None
 
 
+def _bomb_reason(size: Optional[tuple[int, int]], detail: str = "") -> str:
+    claims = f"claims {size[0]}x{size[1]} = {size[0] * size[1]} pixels" if size else "claims too many pixels"
+    detail = f"; {detail.split(' could be')[0]}" if detail else ""
+    return (f"image header {claims}, above the limit of {PIXEL_LIMIT} "
+            f"(a decompression bomb or a corrupt header{detail})")
+
+
+@reader_boundary("HDF5")
 def read_hdf5(
     path: str | os.PathLike[str], index: Optional[int] = None, *, key: Optional[str] = None
 ) -> np.ndarray:
@@ -273,6 +269,7 @@ def _default_hdf5_key(fh: Any, path: Path) -> str:
     raise BadFileError(path, f"cannot tell which HDF5 dataset holds the images ({listed}); name it with a key")
 
 
+@reader_boundary("MRC")
 def read_mrc(path: str | os.PathLike[str], index: Optional[int] = None) -> np.ndarray:
     """MRC / MRCS / REC via mrcfile, memory-mapped; ``index`` picks one section of a stack."""
     import mrcfile
@@ -291,6 +288,7 @@ def read_mrc(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nd
         raise BadFileError(p, f"corrupt or truncated MRC ({_why(exc)})") from None
 
 
+@reader_boundary("EM file")
 def read_em(path: str | os.PathLike[str], index: Optional[int] = None) -> np.ndarray:
     """DM3 / DM4 (Gatan), EMD (Velox, Berkeley) and SER (TIA) via rosettasciio (optional extra).
 
@@ -298,7 +296,7 @@ def read_em(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nda
     """
     p = Path(path)
     ext = p.suffix.lower()
-    reader = _em_reader(ext, p)
+    reader = rsciio_reader(p)
     try:
         signals = reader(str(p), lazy=False)
     except Exception as exc:  # noqa: BLE001 - rosettasciio raises many types for bad files
@@ -310,32 +308,21 @@ def read_em(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nda
     raise BadFileError(p, "file holds no 2-D image signal")
 
 
-def _em_reader(ext: str, path: Path) -> Callable[..., list[dict[str, Any]]]:
-    modules = {".dm3": "digitalmicrograph", ".dm4": "digitalmicrograph", ".emd": "emd", ".ser": "tia"}
-    sub = modules.get(ext, "digitalmicrograph")
-    try:
-        mod = __import__(f"rsciio.{sub}", fromlist=["file_reader"])
-    except ImportError:
-        raise BadFileError(
-            path,
-            f"reading {ext or 'this'} files needs the optional extra 'em-formats' (rosettasciio): "
-            f"{EM_EXTRA_HINT}",
-        ) from None
-    return mod.file_reader
-
-
 def _why(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    name = type(exc).__name__
+    if name[:1].islower():  # zlib.error, struct.error: the module says what failed
+        name = f"{type(exc).__module__}.{name}"
+    return f"{name}: {text}" if text else name
 
 
-READERS: dict[str, Callable[..., np.ndarray]] = {
+READERS: dict[str, Callable[..., np.ndarray]] = check_table({
     "tiff": read_tiff,
     "pil": read_pil,
     "hdf5": read_hdf5,
     "mrc": read_mrc,
     "em": read_em,
-}
+}, "readers")
 
 
 # --------------------------------------------------------------------------- dispatch + checks
@@ -348,11 +335,13 @@ def read_image(
     key: Optional[str] = None,
     check: bool = True,
     mmap: bool = True,
+    nan: str = "error",
 ) -> np.ndarray:
     """Read ``path`` with the reader its content calls for; validate the pixels when ``check``.
 
-    ``index``: one slice of a stack; ``key``: HDF5 dataset name. Raises ``BadFileError``
-    (a ``DataError``) naming the file and the problem.
+    ``index``: one slice of a stack; ``key``: HDF5 dataset name; ``nan``: "error" refuses
+    NaN/Inf pixels, "fill" replaces them with the image's median (with a warning saying
+    how many). Raises ``BadFileError`` (a ``DataError``) naming the file and the problem.
     """
     p = Path(path)
     family = sniff_format(p)
@@ -363,9 +352,54 @@ def read_image(
         arr = reader(p, index, mmap=mmap)
     else:
         arr = reader(p, index)
+    if nan == "fill":
+        arr = fill_nonfinite(arr, p)
     if check:
         check_pixels(arr, p)
     return arr
+
+
+def fill_nonfinite(arr: np.ndarray, path: str | os.PathLike[str], *, warn: bool = True) -> np.ndarray:
+    """``arr`` with NaN/Inf pixels replaced by the median of the finite ones (a copy if any).
+
+    Warns (``NonFiniteFilled``) with the file and the count; an image without a single
+    finite pixel is a ``BadFileError``.
+    """
+    if arr.dtype.kind != "f":
+        return arr
+    finite = np.isfinite(arr)
+    bad = int(arr.size - np.count_nonzero(finite))
+    if not bad:
+        return arr
+    if bad == arr.size:
+        raise BadFileError(path, f"every pixel is NaN/Inf ({bad} values); nothing to fill from")
+    median = float(np.median(arr[finite]))
+    out = np.where(finite, arr, arr.dtype.type(median))
+    if warn:
+        warnings.warn(NonFiniteFilled(path, bad, median), stacklevel=2)
+    return out
+
+
+class NonFiniteFilled(UserWarning):
+    """NaN/Inf pixels of a file were replaced by its median (``nan=fill``)."""
+
+    def __init__(self, path: str | os.PathLike[str], count: int, median: float) -> None:
+        self.path, self.count, self.median = display_path(path), count, median
+        super().__init__(f"{self.path}: replaced {count} NaN/Inf pixel values with the image median {median:.6g}")
+
+
+def nonfinite_reason(arr: np.ndarray) -> Optional[str]:
+    """"N NaN/Inf pixel values ..." when ``arr`` holds any (floats only), else None."""
+    if arr.dtype.kind != "f":
+        return None
+    finite = np.isfinite(arr)
+    if finite.all():
+        return None
+    bad = int(arr.size - np.count_nonzero(finite))
+    if bad == arr.size:
+        return f"every pixel is NaN/Inf ({bad} values)"
+    kind = "NaN" if np.isnan(arr).any() else "Inf"
+    return f"{bad} {kind}/non-finite pixel values (nan=fill replaces them with the image median)"
 
 
 def check_pixels(arr: np.ndarray, path: str | os.PathLike[str], *, allow_constant: bool = False) -> None:
@@ -379,12 +413,9 @@ def check_pixels(arr: np.ndarray, path: str | os.PathLike[str], *, allow_constan
         raise BadFileError(path, f"empty image (shape {tuple(arr.shape)})")
     if arr.dtype.kind not in "uif" and arr.dtype != np.bool_:
         raise BadFileError(path, f"unsupported pixel type {arr.dtype} (expected integers or floats)")
-    if arr.dtype.kind == "f":
-        finite = np.isfinite(arr)
-        if not finite.all():
-            bad = int(arr.size - np.count_nonzero(finite))
-            kind = "NaN" if np.isnan(arr).any() else "Inf"
-            raise BadFileError(path, f"{bad} {kind}/non-finite pixel values")
+    reason = nonfinite_reason(arr)
+    if reason:
+        raise BadFileError(path, reason)
     if allow_constant:
         return
     lo, hi = arr.min(), arr.max()
@@ -434,27 +465,75 @@ def count_slices(path: str | os.PathLike[str], *, key: Optional[str] = None) -> 
     return 1
 
 
-def list_images(root: str | os.PathLike[str], extensions: Optional[frozenset[str]] = None) -> list[str]:
-    """Relative POSIX paths of all image files under ``root`` (recursive, sorted, hidden skipped)."""
+def list_images(
+    root: str | os.PathLike[str],
+    extensions: Optional[frozenset[str]] = None,
+    *,
+    on_problem: Optional[Callable[[BadFileError], None]] = None,
+) -> list[str]:
+    """Relative POSIX paths of all image files under ``root`` (recursive, sorted, hidden skipped).
+
+    Symbolic links are followed, but a link that loops (to itself, or to a folder already
+    being listed) is a ``BadFileError`` naming it: raised, or passed to ``on_problem``
+    (which may raise, or record it and let the listing go on).
+    """
     base = Path(root)
     if not base.is_dir():
-        raise DataError(f"{base}: not a directory" if base.exists() else f"{base}: directory not found")
+        raise DataError(f"{display_path(base)}: not a directory" if base.exists()
+                        else f"{display_path(base)}: directory not found")
     exts = extensions or IMAGE_EXTENSIONS
+
+    def problem(exc: BadFileError) -> None:
+        if on_problem is None:
+            raise exc
+        on_problem(exc)
+
     found: list[str] = []
-    stack = [""]
+    stack = [("", _dir_id(base))]
     while stack:
-        rel = stack.pop()
+        rel, ancestors = stack.pop()
+        folder = base / rel if rel else base
         try:
-            entries = list(os.scandir(base / rel if rel else base))
+            entries = list(os.scandir(folder))
         except OSError as exc:
-            raise DataError(f"{base / rel}: cannot list directory ({exc.strerror or exc})") from None
+            raise DataError(f"{display_path(folder)}: cannot list directory ({exc.strerror or exc})") from None
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             sub = f"{rel}/{entry.name}" if rel else entry.name
-            if entry.is_dir(follow_symlinks=True):
-                stack.append(sub)
-            elif os.path.splitext(entry.name)[1].lower() in exts:
+            kind = _entry_kind(entry, ancestors, problem)
+            if kind == "dir":
+                stack.append((sub, ancestors | _dir_id(entry.path)))
+            elif kind == "file" and os.path.splitext(entry.name)[1].lower() in exts:
                 found.append(sub)
     found.sort()
     return found
+
+
+def _dir_id(path: str | os.PathLike[str]) -> frozenset[tuple[int, int]]:
+    st = os.stat(path)
+    return frozenset({(st.st_dev, st.st_ino)})
+
+
+def _entry_kind(entry: os.DirEntry, ancestors: frozenset[tuple[int, int]],
+                problem: Callable[[BadFileError], None]) -> str:
+    """"dir", "file" or "skip" for one directory entry; loops go to ``problem``."""
+    try:
+        if not entry.is_dir(follow_symlinks=True):
+            if entry.is_symlink() and not os.path.exists(entry.path):
+                os.stat(entry.path)  # raises: dangling or looping link (reported below)
+            return "file"
+        if entry.is_symlink():
+            st = os.stat(entry.path)
+            if (st.st_dev, st.st_ino) in ancestors:
+                problem(BadFileError(entry.path, "symbolic link loop (points back to a folder above it); skipped"))
+                return "skip"
+        return "dir"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problem(BadFileError(entry.path, "symbolic link loop (the link resolves to itself)"))
+        elif isinstance(exc, FileNotFoundError):
+            return "file"  # a dangling link: the reader reports it if its extension is wanted
+        else:
+            problem(BadFileError(entry.path, f"cannot inspect ({exc.strerror or exc})"))
+        return "skip"

@@ -33,22 +33,23 @@ class SplitConfig:
     #: Folder (or file) holding the data.
     root: str = ""
     #: Fractions of samples hashed into the validation and test splits.
-    val_fraction: float = 0.05
-    test_fraction: float = 0.0
+    val_fraction: float = dataclasses.field(default=0.05, metadata={"range": (0, 1), "exclusive_max": True})
+    test_fraction: float = dataclasses.field(default=0.0, metadata={"range": (0, 1), "exclusive_max": True})
     #: Directory with train.txt/val.txt/test.txt, or a pattern containing "{split}";
     #: replaces the hashed split when set.
     split_files: Optional[str] = None
     #: Keep at most this many samples of the split (seeded, nested subsets).
-    limit: Optional[int] = None
+    limit: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1000000000000)})
     #: Seed of the split and subset hashes (changing it reshuffles the splits).
-    seed: int = 0
+    seed: int = dataclasses.field(default=0, metadata={"range": (0, 2**63 - 1)})
 
 SPLITS = ("train", "val", "test")
 
 
 def unit_hash(key: str, seed: int, salt: str = "split") -> float:
     """A uniform number in [0, 1) fixed by ``(key, seed, salt)``."""
-    digest = hashlib.blake2b(f"{salt}:{seed}:{key}".encode(), digest_size=8).digest()
+    # surrogateescape: file names that are not UTF-8 hash by their bytes instead of failing
+    digest = hashlib.blake2b(f"{salt}:{seed}:{key}".encode("utf-8", "surrogateescape"), digest_size=8).digest()
     return int.from_bytes(digest, "little") / 2.0**64
 
 

@@ -1,7 +1,8 @@
 """From CLI arguments to a training run: resume/init handling and the torchrun relaunch.
 
 * ``resume=<run dir>``: the run's saved config.yaml is the base layer (later overrides,
-  e.g. more epochs, still apply) and training continues in that directory.
+  e.g. more epochs, still apply) and training continues in that directory; temp files a
+  killed write left there are removed first.
 * ``init=<run dir | weights>`` without an explicit generator: the saved generator's
   plugin name and config are used, so the architecture matches the weights.
 * ``launcher=torchrun devices=N``: re-executes the same command under torchrun.
@@ -16,39 +17,59 @@ from pathlib import Path
 from typing import Any
 
 from emkit.config import ResolvedConfig, resolve
-from emkit.config.overrides import load_yaml, parse_overrides
+from emkit.config.layering import UserLayers, read_layers
+from emkit.config.overrides import load_yaml
 from emkit.engine import distributed
-from emkit.errors import EmkitError
+from emkit.engine.atomic import remove_stale_temps
+from emkit.errors import EmkitError, print_warning
 
 
-def _explicit_generator(overrides: list[str], config_files: list[str]) -> bool:
-    if "generator" in parse_overrides(overrides):
-        return True
-    return any("generator" in load_yaml(f) for f in config_files)
+def _resume_base(resume: Any) -> tuple[dict[str, Any], Path]:
+    resume_dir = Path(str(resume))
+    saved = resume_dir / "config.yaml"
+    if not saved.exists():
+        raise EmkitError(f"resume={resume}: {saved} not found (is it an emkit run directory?)")
+    base = load_yaml(saved)
+    base.pop("resume", None)
+    stale = remove_stale_temps(resume_dir)
+    if stale:
+        print(f"note: removed {len(stale)} unfinished temp file(s) left by the killed run "
+              f"(e.g. {stale[0].name})", file=sys.stderr, flush=True)
+    return base, resume_dir
 
 
 def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConfig, Path | None]:
-    """Resolve the config of ``emkit run`` (see module docstring); return it and the resume dir."""
-    user = parse_overrides(overrides)
-    resume = user.get("resume")
+    """Resolve the config of ``emkit run`` (see module docstring); return it and the resume dir.
+
+    Overrides and config files are read once; ``resume`` and ``init`` are looked up in
+    what the user wrote (command line or config files) before the full resolution.
+    """
+    layers: UserLayers = read_layers(overrides, config_files)
+    user = layers.merged()
     base: dict[str, Any] | None = None
     resume_dir: Path | None = None
-    if resume:
-        resume_dir = Path(str(resume))
-        saved = resume_dir / "config.yaml"
-        if not saved.exists():
-            raise EmkitError(f"resume={resume}: {saved} not found (is it an emkit run directory?)")
-        base = load_yaml(saved)
-        base.pop("resume", None)
+    if user.get("resume"):
+        base, resume_dir = _resume_base(user["resume"])
     init = user.get("init")
-    if init not in (None, "random") and not _explicit_generator(overrides, config_files):
+    if init not in (None, "random") and "generator" not in user:
         from emkit.engine.weights import read_spec, resolve_weights
 
         spec = read_spec(resolve_weights(str(init)))
         base = dict(base or {})
         base["generator"] = {"name": spec["name"], **spec["config"]}
-    cfg = resolve(overrides, config_files, base=base)
+    cfg = resolve(base=base, layers=layers)
+    _settle_devices(cfg)
     return cfg, resume_dir
+
+
+def _settle_devices(cfg: ResolvedConfig) -> None:
+    """``devices=N`` without ``launcher=torchrun`` (and not under torchrun) trains on one
+    device: say so and record ``devices: 1``."""
+    if cfg.run.devices > 1 and cfg.run.launcher == "none" and not distributed.started_by_torchrun():
+        cfg.warnings.append(f"devices={cfg.run.devices} needs launcher=torchrun to train on several "
+                            "devices; training on one (add launcher=torchrun)")
+        cfg.run.devices = 1
+        cfg.refresh_tree()
 
 
 def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: list[str]) -> int:
@@ -63,6 +84,8 @@ def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: lis
 
 def launch(overrides: list[str], config_files: list[str]) -> Path | None:
     cfg, resume_dir = prepare(overrides, config_files)
+    for line in cfg.warnings:
+        print_warning(line)
     if cfg.plugin_name("pretext") is None and cfg.plugin_name("task") is None:
         from emkit import registry
 

@@ -21,10 +21,7 @@ def build_objective(cfg: ResolvedConfig) -> Any:
     if pretext_name is not None:
         generator = build_run_generator(cfg, out_channels=None)
         cls = registry.load("pretext", pretext_name)
-        objective = cls(cfg.plugin_config("pretext"), generator)
-        if cfg.train.lr is not None and hasattr(objective.config, "lr"):
-            objective.config.lr = cfg.train.lr
-        return objective
+        return cls(cfg.plugin_config("pretext"), generator)  # lr settled in config/settle.py
     task_name = cfg.plugin_name("task")
     if task_name is None:
         raise ValueError("config has neither a pretext nor a task")

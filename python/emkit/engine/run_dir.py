@@ -1,15 +1,28 @@
-"""Run directories: ``runs/<timestamp>-<pretext|task>-<generator>/`` and their config."""
+"""Run directories: ``runs/<timestamp>-<pretext|task>-<generator>/`` and their config.
+
+A run name is one folder name inside ``runs_dir``: no path separators, no ``..``, not
+absolute, so a run never writes outside ``runs_dir``. Creation is atomic: the folder is
+made with an exclusive ``mkdir`` and, when the name is taken (another run, or a second
+process started at the same second), the next free ``<name>-2``, ``<name>-3``, ... is
+claimed the same way, so two processes never share a folder.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from pathlib import Path
 
 from emkit.config import ResolvedConfig
+from emkit.config.names import check_name
 from emkit.engine.atomic import write_text_atomic
+from emkit.errors import EmkitError
+from emkit.oserrors import storage_operation
 
 CONFIG_FILE = "config.yaml"
+SUBFOLDERS = ("checkpoints", "samples")
+MAX_TRIES = 1000
 
 
 def default_name(cfg: ResolvedConfig) -> str:
@@ -19,17 +32,35 @@ def default_name(cfg: ResolvedConfig) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{stamp}-{objective}-{generator}")
 
 
+def claim(base: Path, name: str) -> Path:
+    """Create ``base/name`` (or the first free ``name-N``) with an exclusive mkdir."""
+    with storage_operation("create runs folder", base):
+        base.mkdir(parents=True, exist_ok=True)
+    for suffix in range(1, MAX_TRIES + 1):
+        path = base / (name if suffix == 1 else f"{name}-{suffix}")
+        try:
+            with storage_operation("create run folder", path):
+                path.mkdir()
+        except EmkitError as exc:
+            if isinstance(exc.__cause__, FileExistsError):
+                continue
+            raise
+        return path
+    raise EmkitError(f"No free run folder name {name!r}-N in {base} after {MAX_TRIES} tries")
+
+
 def create(cfg: ResolvedConfig) -> Path:
     """Create a fresh run directory (never reusing an existing one) and save config.yaml."""
     base = Path(cfg.run.runs_dir)
-    name = cfg.run.name or default_name(cfg)
-    path = base / name
-    suffix = 1
-    while path.exists() and any(path.iterdir()):
-        suffix += 1
-        path = base / f"{name}-{suffix}"
-    path.mkdir(parents=True, exist_ok=True)
-    for sub in ("checkpoints", "samples"):
-        (path / sub).mkdir(exist_ok=True)
-    write_text_atomic(path / CONFIG_FILE, cfg.to_yaml())
+    name = check_name(cfg.run.name) if cfg.run.name is not None else default_name(cfg)
+    path = claim(base, name)
+    for sub in SUBFOLDERS:
+        with storage_operation("create folder", path / sub):
+            (path / sub).mkdir(exist_ok=True)
+    save_config(path, cfg)
     return path
+
+
+def save_config(path: str | Path, cfg: ResolvedConfig) -> None:
+    """Write (or rewrite, after a setting was adjusted) the run's config.yaml."""
+    write_text_atomic(Path(path) / CONFIG_FILE, cfg.to_yaml(), create_parents=False)

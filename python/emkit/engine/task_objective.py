@@ -13,9 +13,8 @@ import torch
 from torch import nn
 
 from emkit.config import ResolvedConfig
+from emkit.config.settle import settled_lr
 from emkit.errors import ConfigError
-
-DEFAULT_LR = 2e-4
 
 
 class TaskObjective:
@@ -24,9 +23,9 @@ class TaskObjective:
         self.generator = generator
         self.requires = ("image", task.target_key)
         self.dataset_target = task.dataset_target
-        self.lr = cfg.train.lr if cfg.train.lr is not None else getattr(task.config, "lr", DEFAULT_LR)
-        self.body_lr_mult = cfg.run.body_lr_mult
-        self.freeze = cfg.run.freeze
+        self.lr = settled_lr(cfg.train.lr, task.config)
+        self.body_lr_mult = cfg.train.body_lr_mult
+        self.freeze = cfg.train.freeze
         self._forward: dict[str, nn.Module] = {}
         self.optimizer: torch.optim.Optimizer | None = None
         self.frozen: list[nn.Module] = []

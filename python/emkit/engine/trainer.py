@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 
 from emkit import registry
 from emkit.config import ResolvedConfig
-from emkit.engine import checkpoint, distributed, run_dir as run_dirs
+from emkit.engine import checkpoint, distributed, honour, run_dir as run_dirs
 from emkit.engine.context import StepContext, step_seed
 from emkit.engine.devices import autocast_factory, select_device
 from emkit.engine.metrics_log import MetricsLog
@@ -43,6 +43,7 @@ from emkit.engine.schedule import lr_factor
 from emkit.engine.weights import export_generator
 from emkit.errors import DataError, EmkitError
 from emkit.models import generator_spec
+from emkit.ops import ops_summary, set_ops_mode
 
 VAL_SALT = 0x5A17
 TEST_SALT = 0x7E57
@@ -137,6 +138,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
     device_type = preliminary.type if preliminary else ("cuda" if torch.cuda.is_available() else "cpu")
     dist_info = distributed.init(device_type)
     device = select_device(cfg.train.device, dist_info.local_rank)
+    set_ops_mode(cfg.run.ops)  # emkit.ops.dispatch: which degradation-op implementation runs
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if cfg.train.deterministic:
@@ -177,7 +179,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
             f"The train split has {len(train_ds)} samples, fewer than one batch of {bs} per process; "
             "lower train.batch_size or add data"
         )
-    steps_per_epoch = min(per_epoch, cfg.train.steps_per_epoch or per_epoch)
+    steps_per_epoch = honour.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
     total_steps = steps_per_epoch * cfg.train.epochs
     pin = device.type == "cuda"
     val_loader = eval_loader(val_ds, bs, dist_info, cfg.train.num_workers, pin)
@@ -278,7 +280,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
                 test, _ = evaluate(objective, test_loader, ctx, dist_info, TEST_SALT, None, cfg.run.seed)
                 row.update({f"test_{k}": v for k, v in test.items()})
             if metrics is not None:
-                metrics.log("epoch", epoch + 1, step, row)
+                metrics.log("epoch", epoch + 1, step, {**row, "ops": ops_summary()})  # ops: which implementation ran
                 if first is not None:
                     ctx.seed = step_seed(cfg.run.seed, 0, 0, VAL_SALT)
                     with torch.no_grad():

@@ -12,7 +12,7 @@ from typing import Any
 
 from emkit.export.wrapper import INPUT_NAME
 from emkit.predict.model_loading import LoadedModel
-from emkit.predict.tiling import halo, round_up
+from emkit.predict.tile_grid import halo, round_up
 
 
 def describe(model: LoadedModel, *, fmt: str, file: str, input_dtype: str, pads: bool) -> dict[str, Any]:

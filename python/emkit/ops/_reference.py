@@ -2,8 +2,11 @@
 
 Slow and simple on purpose: float64, one sample at a time, library primitives where they
 exist (``affine_grid``/``grid_sample`` for the bilinear warp, ``conv2d`` for the blur).
-The random numbers are the kernels' own Philox words (:func:`emkit.ops.philox_uint32`), so
-the reference reproduces the noise exactly, not just in distribution.
+The random numbers are the kernels' own Philox words, computed here in pure torch
+(:func:`philox_words`, checked against the native kernel), so the reference reproduces the
+noise exactly, not just in distribution -- and runs on any device without ``emkit._C``:
+it is also the fallback path of :func:`emkit.ops.degrade_pair` on a GPU where emkit's CUDA
+kernels fail their first-use self-check (see :mod:`emkit.ops.dispatch`).
 
 Semantics, per sample ``b`` with parameters ``cx, cy, angle, scale, flip, sigma, noise,
 dose`` (see :data:`emkit.ops.PARAM_COLUMNS`) and output size ``H x W``:
@@ -15,7 +18,8 @@ dose`` (see :data:`emkit.ops.PARAM_COLUMNS`) and output size ``H x W``:
    symmetric reflection (pixel ``-1-k`` = pixel ``k``, pixel ``n+k`` = pixel ``n-1-k``) ==
    ``grid_sample(mode="bilinear", padding_mode="reflection", align_corners=False)``.
    Nearest channels: pixel ``floor(u - 0.5 + 0.5)`` of the same extension (ties round up).
-   Integer inputs are scaled to [0, 1] (1/255, 1/65535).
+   Integer inputs are scaled to [0, 1] (1/255, 1/65535). A NaN coordinate (NaN geometry
+   parameters) samples index coordinate 0 on its axis, as the kernels' ``sanitize_coord``.
 2. **Blur** (degrade channels, ``sigma > 0``): ``sigma = min(sigma, 5)``, radius
    ``r = ceil(3*sigma)``, taps ``exp(-k^2/(2 sigma^2))`` normalised (rounded to float32 like
    the kernels). The warp of step 1 is evaluated on the enlarged canvas ``(H+2r) x (W+2r)``
@@ -36,8 +40,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from emkit.ops.random import philox_uint32
-
 GAUSSIAN_STREAM = 1
 POISSON_STREAM = 2
 MAX_BLUR_SIGMA = 5.0
@@ -45,6 +47,39 @@ POISSON_INVERSION_BELOW = 10.0
 POISSON_MAX_GROUPS = 16
 
 _SCALES = {torch.uint8: 1.0 / 255.0, torch.uint16: 1.0 / 65535.0, torch.float32: 1.0}
+_MASK32 = 0xFFFFFFFF
+_PHILOX_M = (0xD2511F53, 0xCD9E8D57)
+_PHILOX_W = (0x9E3779B9, 0xBB67AE85)
+
+
+def _mulhilo(a: int, x: Tensor) -> tuple[Tensor, Tensor]:
+    """(high, low) 32-bit words of ``a * x`` for 32-bit values in int64 tensors (16-bit limbs)."""
+    p0 = a * (x & 0xFFFF)
+    p1 = a * (x >> 16)
+    mid = p0 + ((p1 & 0xFFFF) << 16)
+    return ((p1 >> 16) + (mid >> 32)) & _MASK32, mid & _MASK32
+
+
+def philox_words(n: int, seed: int, *, stream: int, offset: int, device: torch.device | str = "cpu") -> Tensor:
+    """``n`` Philox4x32-10 words (int64 in [0, 2**32)) in the layout of :func:`emkit.ops.philox_uint32`.
+
+    Pure torch, so it runs on any device without the native extension: word ``i`` is word
+    ``i % 4`` of ``philox(seed, stream, offset + i // 4)``.
+    """
+    blocks = (n + 3) // 4
+    idx = torch.arange(blocks, dtype=torch.int64, device=device) + int(offset)
+    c0, c1 = idx & _MASK32, (idx >> 32) & _MASK32
+    c2 = torch.full_like(idx, int(stream) & _MASK32)
+    c3 = torch.zeros_like(idx)
+    seed = int(seed) % 2**64
+    k0, k1 = seed & _MASK32, seed >> 32
+    for r in range(10):
+        if r > 0:
+            k0, k1 = (k0 + _PHILOX_W[0]) & _MASK32, (k1 + _PHILOX_W[1]) & _MASK32
+        hi0, lo0 = _mulhilo(_PHILOX_M[0], c0)
+        hi1, lo1 = _mulhilo(_PHILOX_M[1], c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return torch.stack([c0, c1, c2, c3], -1).reshape(-1)[:n]
 
 
 def blur_radius(sigma: float) -> int:
@@ -73,6 +108,12 @@ def _theta(p: Tensor, in_h: int, in_w: int, ch: int, cw: int) -> Tensor:
     ).unsqueeze(0)
 
 
+def _sanitize_grid(grid: Tensor, in_h: int, in_w: int) -> Tensor:
+    """NaN grid coordinates -> the centre of pixel 0 on that axis (the kernels' sanitize_coord)."""
+    zero = torch.tensor([-1.0 + 1.0 / in_w, -1.0 + 1.0 / in_h], dtype=grid.dtype, device=grid.device)
+    return torch.where(torch.isnan(grid), zero.expand_as(grid), grid)
+
+
 def reflect_index(k: Tensor, n: int) -> Tensor:
     """Half-sample symmetric reflection of integer indices into ``[0, n)`` (period ``2n``)."""
     m = torch.remainder(k, 2 * n)
@@ -85,10 +126,10 @@ def _warp_nearest(img: Tensor, p: Tensor, ch: int, cw: int) -> Tensor:
     cx, cy, angle, scale, flip = (float(v) for v in p[:5])
     c, s = math.cos(angle) * scale, math.sin(angle) * scale
     f = -1.0 if flip >= 0.5 else 1.0
-    x = (torch.arange(cw, dtype=torch.float64) + 0.5 - cw / 2.0) * f
-    y = torch.arange(ch, dtype=torch.float64) + 0.5 - ch / 2.0
-    u = cx - 0.5 + c * x[None, :] - s * y[:, None]
-    v = cy - 0.5 + s * x[None, :] + c * y[:, None]
+    x = (torch.arange(cw, dtype=torch.float64, device=img.device) + 0.5 - cw / 2.0) * f
+    y = torch.arange(ch, dtype=torch.float64, device=img.device) + 0.5 - ch / 2.0
+    u = torch.nan_to_num(cx - 0.5 + c * x[None, :] - s * y[:, None], nan=0.0)
+    v = torch.nan_to_num(cy - 0.5 + s * x[None, :] + c * y[:, None], nan=0.0)
     xi = reflect_index(torch.floor(u + 0.5).long(), in_w)
     yi = reflect_index(torch.floor(v + 0.5).long(), in_h)
     return img[:, yi, xi]
@@ -97,7 +138,8 @@ def _warp_nearest(img: Tensor, p: Tensor, ch: int, cw: int) -> Tensor:
 def warp_reference(img: Tensor, p: Tensor, ch: int, cw: int, nearest: Sequence[bool]) -> Tensor:
     """Warp one sample ``img`` (C, Hin, Win, float64 in [0, 1]) onto a ``ch x cw`` canvas."""
     in_h, in_w = img.shape[-2:]
-    grid = F.affine_grid(_theta(p, in_h, in_w, ch, cw), [1, img.shape[0], ch, cw], align_corners=False)
+    theta = _theta(p, in_h, in_w, ch, cw).to(img.device)
+    grid = _sanitize_grid(F.affine_grid(theta, [1, img.shape[0], ch, cw], align_corners=False), in_h, in_w)
     out = F.grid_sample(img[None], grid, mode="bilinear", padding_mode="reflection", align_corners=False)[0]
     for k, is_nearest in enumerate(nearest):
         if is_nearest:
@@ -114,10 +156,10 @@ def _open_unit_f64(words: Tensor) -> Tensor:
     return (words.to(torch.float64) + 0.5) * 2.0**-32
 
 
-def gaussian_reference(seed: int, plane: int, h: int, w: int) -> Tensor:
+def gaussian_reference(seed: int, plane: int, h: int, w: int, device: torch.device | str = "cpu") -> Tensor:
     """The ``h x w`` standard normals of plane ``plane`` (= b*C + c), float64."""
     wb = (w + 3) // 4
-    words = philox_uint32(4 * h * wb, seed, stream=GAUSSIAN_STREAM, offset=plane * h * wb).view(h, wb, 4)
+    words = philox_words(4 * h * wb, seed, stream=GAUSSIAN_STREAM, offset=plane * h * wb, device=device).view(h, wb, 4)
     u = _open_unit_f32(words)
     r01 = torch.sqrt(-2.0 * torch.log(u[..., 0]))
     r23 = torch.sqrt(-2.0 * torch.log(u[..., 2]))
@@ -136,7 +178,7 @@ def poisson_reference(lam: Tensor, seed: int, first_index: int) -> Tensor:
     """
     lam = lam.to(torch.float64).flatten()
     n = lam.numel()
-    out = torch.zeros(n, dtype=torch.int64)
+    out = torch.zeros(n, dtype=torch.int64, device=lam.device)
     if n == 0:
         return out
     lam0 = torch.where(torch.isnan(lam), torch.zeros_like(lam), lam)
@@ -144,14 +186,15 @@ def poisson_reference(lam: Tensor, seed: int, first_index: int) -> Tensor:
     out[huge] = lam0[huge].floor().long()
 
     def words(g: int) -> Tensor:
-        return philox_uint32(4 * n, seed, stream=POISSON_STREAM, offset=(g << 40) + first_index).view(n, 4)
+        return philox_words(4 * n, seed, stream=POISSON_STREAM, offset=(g << 40) + first_index,
+                            device=lam.device).view(n, 4)
 
     small = (lam0 > 0) & (lam0 < POISSON_INVERSION_BELOW)
     if small.any():
         u = _open_unit_f64(words(0)[:, 0])
         p = torch.exp(-lam0)
         s = p.clone()
-        k = torch.zeros(n, dtype=torch.int64)
+        k = torch.zeros(n, dtype=torch.int64, device=lam.device)
         for _ in range(200):
             active = small & (u > s)
             if not active.any():
@@ -198,20 +241,23 @@ def reference_degrade(
     nearest_channels: Sequence[bool] | None = None,
     noise: bool = True,
 ) -> tuple[Tensor, Tensor]:
-    """Reference ``(clean, degraded)`` as float64 CPU tensors of shape ``(B, C, H, W)``.
+    """Reference ``(clean, degraded)`` as float64 tensors of shape ``(B, C, H, W)`` on ``images``' device.
 
     ``degraded`` follows :func:`emkit.ops.warp_and_degrade` (non-degrade channels are the
     clean warp); with the default flags it is :func:`emkit.ops.degrade_pair`'s second
-    output. ``noise=False`` skips both noise sources (geometry + blur only).
+    output. ``noise=False`` skips both noise sources (geometry + blur only). ``seed`` is
+    taken modulo 2**64 (the ops store seeds >= 2**63 as negative int64).
     """
-    images, params = images.cpu(), params.cpu().to(torch.float64)
+    device = images.device
+    seed = int(seed) % 2**64
+    params = params.detach().cpu().to(torch.float64)
     bsz, chans = images.shape[:2]
     h, w = output_size
     nearest = list(nearest_channels) if nearest_channels is not None else [False] * chans
     degrade = list(degrade_channels) if degrade_channels is not None else [not n for n in nearest]
     degrade = [d and not n for d, n in zip(degrade, nearest)]
     x = images.to(torch.float64) * _SCALES[images.dtype]
-    clean = torch.empty(bsz, chans, h, w, dtype=torch.float64)
+    clean = torch.empty(bsz, chans, h, w, dtype=torch.float64, device=device)
     degraded = torch.empty_like(clean)
     for b in range(bsz):
         p = params[b]
@@ -225,7 +271,7 @@ def reference_degrade(
                 continue
             v = canvas[c]
             if r > 0:
-                taps = blur_taps(sigma)
+                taps = blur_taps(sigma).to(device)
                 v = F.conv2d(v[None, None], taps.view(1, 1, 1, -1))
                 v = F.conv2d(v, taps.view(1, 1, -1, 1))[0, 0]
             plane = b * chans + c
@@ -233,6 +279,6 @@ def reference_degrade(
                 lam = dose * v.clamp(min=0)
                 v = poisson_reference(lam, seed, plane * h * w).view(h, w).to(torch.float64) / dose
             if noise and std > 0:
-                v = v + std * gaussian_reference(seed, plane, h, w)
+                v = v + std * gaussian_reference(seed, plane, h, w, device)
             degraded[b, c] = v
     return clean, degraded

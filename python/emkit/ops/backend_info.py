@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emkit.ops._backend import native
+from emkit.ops._backend import build_info, cuda_unusable_reason
 
 
 def _cxx_standard_name(value: int) -> str:
@@ -19,21 +19,19 @@ def backend_info() -> dict[str, Any]:
 
     Keys: ``cxx`` (language standard), ``compiler``, ``openmp`` and ``openmp_threads``,
     ``cuda_compiled`` (kernels built into ``emkit._C``), ``cuda_runtime`` (static runtime
-    version), ``cuda_device_usable`` (a device answers *and* torch sees CUDA), ``cuda_device``
-    and ``cuda_reason`` (why it is not usable, if not).
+    version) and ``cuda_driver`` (driver version, None without a driver),
+    ``cuda_device_usable`` (emkit's own runtime finds a device on this driver *and* torch
+    sees CUDA), ``cuda_device`` and ``cuda_reason`` (why it is not usable, if not),
+    ``ops_mode`` (auto / native / reference, see :mod:`emkit.ops.dispatch`) and ``ops``
+    (per device used so far: which implementation of the degradation op ran, and why not
+    the native one).
     """
-    raw = native().build_info()
-    rt = int(raw["cuda_runtime_version"])
-    usable = False
-    reason = str(raw["cuda_error"])
-    if raw["cuda_compiled"]:
-        if int(raw["cuda_device_count"]) > 0:
-            import torch
+    from emkit.ops import dispatch
 
-            usable = bool(torch.cuda.is_available())
-            reason = "" if usable else "torch cannot use CUDA (CPU build of torch?)"
-        elif not reason:
-            reason = "no CUDA device found"
+    raw = build_info()
+    rt = int(raw["cuda_runtime_version"])
+    drv = int(raw["cuda_driver_version"])
+    reason = cuda_unusable_reason()
     return {
         "version": raw["version"],
         "cxx": _cxx_standard_name(int(raw["cxx_standard"])),
@@ -41,8 +39,15 @@ def backend_info() -> dict[str, Any]:
         "openmp": bool(raw["openmp"]),
         "openmp_threads": int(raw["openmp_max_threads"]),
         "cuda_compiled": bool(raw["cuda_compiled"]),
-        "cuda_runtime": f"{rt // 1000}.{(rt % 1000) // 10}" if rt else None,
-        "cuda_device_usable": usable,
+        "cuda_runtime": _cuda_version(rt),
+        "cuda_driver": _cuda_version(drv),
+        "cuda_device_usable": reason is None,
         "cuda_device": raw["cuda_device_name"] or None,
-        "cuda_reason": reason or None,
+        "cuda_reason": reason,
+        "ops_mode": dispatch.ops_mode(),
+        "ops": dispatch.paths(),
     }
+
+
+def _cuda_version(v: int) -> str | None:
+    return f"{v // 1000}.{(v % 1000) // 10}" if v else None

@@ -35,12 +35,16 @@ Semantics (the pure-torch definition is :mod:`emkit.ops._reference`):
   sits within rounding of a decision boundary, ~1e-6 of pixels). Gaussian: row ``i`` of
   plane ``(b, c)`` uses blocks ``philox(seed, stream 1, ((b*C + c)*H + i)*ceil(W/4) + j//4)``; Poisson uses
   ``philox(seed, stream 2, (g << 40) + ((b*C + c)*H + i)*W + j)`` for attempt group ``g``.
-  Use a new seed per batch (e.g. ``seed = (base_seed << 32) + step``).
+  Use a new seed per batch (e.g. ``seed = (base_seed << 32) + step``). The seed may be a
+  Python int or a one-element int64 tensor (on the CPU or the images' device); under
+  ``torch.compile`` pass a tensor -- on CUDA the kernel reads it from device memory, so a
+  compiled graph (CUDA graphs included) is traced once and draws new noise whenever the
+  tensor's value changes.
 
 Inputs are ``(B, C, Hin, Win)`` uint8, uint16 or float32 tensors (integers scaled to
 [0, 1]: multiplied by the float32 1/255 or 1/65535 after interpolation), contiguous, on
 CPU or CUDA; ``params`` is the ``(B, 8)`` float32 tensor of
-:data:`~emkit.ops.sampling.PARAM_COLUMNS` on the same device. Outputs are float32 or
+:data:`~emkit.ops.degrade_params.PARAM_COLUMNS` on the same device. Outputs are float32 or
 bfloat16 (round to nearest even from the float result).
 
 The ops are **not differentiable**: they are data-pipeline ops, no gradient flows to
@@ -49,7 +53,9 @@ The ops are **not differentiable**: they are data-pipeline ops, no gradient flow
 CPU: ``torch.get_num_threads()`` threads of emkit's own blocking pool (no spin-waiting
 next to torch's OpenMP threads, safe in forked DataLoader workers); AVX2+FMA path when
 the CPU has it, ``EMKIT_CPU_ISA=generic`` forces the portable path (for testing). CUDA: one
-kernel on the current stream, asynchronous like any torch op.
+kernel on the current stream, asynchronous like any torch op; the first call on each
+CUDA device self-checks the kernel against the pure-torch reference and falls back to
+the reference if it fails (see :mod:`emkit.ops.dispatch`; ``EMKIT_OPS`` forces a path).
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from emkit.ops import dispatch
 from emkit.ops._backend import native
 
 #: An output side may be at most this many times the input side.
@@ -126,10 +133,17 @@ def _check_output_size(output_size: object, images: Tensor) -> tuple[int, int]:
     return int(h), int(w)
 
 
-def _check_seed(seed: object) -> int:
+def _check_seed(seed: object, images: Tensor) -> Tensor:
+    """The seed as a one-element int64 tensor (ints >= 2**63 stored as negative int64)."""
+    if isinstance(seed, Tensor):
+        if seed.dtype != torch.int64 or seed.numel() != 1:
+            raise ValueError(f"seed tensor must hold one int64, got {seed.dtype} of shape {tuple(seed.shape)}")
+        if seed.device.type != "cpu" and seed.device != images.device:
+            raise ValueError(f"seed tensor must be on the CPU or the images' device {images.device}, got {seed.device}")
+        return seed.reshape(())
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < _U64:
-        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
-    return seed - _U64 if seed >= 1 << 63 else seed  # stored as int64 in the op schema
+        raise ValueError(f"seed must be an int in [0, 2**64) or an int64 tensor, got {seed!r}")
+    return torch.tensor(seed - _U64 if seed >= 1 << 63 else seed, dtype=torch.int64)
 
 
 def _check_out_dtype(out_dtype: object) -> torch.dtype:
@@ -149,12 +163,12 @@ def _check_flags(name: str, flags: Sequence[bool] | None, channels: int, default
 
 
 # -------------------------------------------------------------- kernel launch -------------
-def _launch(
+def _launch_native(
     images: Tensor,
     params: Tensor,
     out_h: int,
     out_w: int,
-    seed: int,
+    seed: Tensor,
     out_dtype: torch.dtype,
     clean: Tensor | None,
     degraded: Tensor | None,
@@ -162,6 +176,7 @@ def _launch(
     nearest_channels: list[bool],
 ) -> None:
     b, c, in_h, in_w = images.shape
+    on_device = seed.device.type == "cuda"
     args = (
         images.data_ptr(),
         _IN_DTYPES[images.dtype],
@@ -175,21 +190,81 @@ def _launch(
         0 if clean is None else clean.data_ptr(),
         0 if degraded is None else degraded.data_ptr(),
         _OUT_DTYPES[out_dtype],
-        seed % _U64,
+        0 if on_device else int(seed) % _U64,
         [int(f) for f in degrade_channels],
         [int(f) for f in nearest_channels],
     )
     if images.device.type == "cpu":
         native().degrade_cpu(*args, torch.get_num_threads())
         return
-    from emkit.ops._backend import has_cuda_kernels
+    from emkit.ops._backend import device_capability
 
-    if not has_cuda_kernels():
-        from emkit.errors import BackendError
-
-        raise BackendError("emkit._C was built without CUDA (EMKIT_CUDA=OFF or no nvcc)")
+    # Cached per device; raises BackendError (with the CUDA error) when emkit's runtime
+    # cannot use it -- or when the extension was built without CUDA.
+    device_capability(images.device.index if images.device.index is not None else torch.cuda.current_device())
+    seed_dev = seed.contiguous() if on_device else None
+    workspace = torch.empty(native().degrade_cuda_workspace_bytes(b), dtype=torch.uint8, device=images.device)
     with torch.cuda.device(images.device):
-        native().degrade_cuda(*args, torch.cuda.current_stream(images.device).cuda_stream)
+        native().degrade_cuda(*args, 0 if seed_dev is None else seed_dev.data_ptr(), workspace.data_ptr(),
+                              torch.cuda.current_stream(images.device).cuda_stream)
+
+
+def _launch_reference(
+    images: Tensor,
+    params: Tensor,
+    out_h: int,
+    out_w: int,
+    seed: Tensor,
+    clean: Tensor | None,
+    degraded: Tensor | None,
+    degrade_channels: list[bool],
+    nearest_channels: list[bool],
+) -> None:
+    """The pure-torch reference on the images' device, written into the outputs (the fallback)."""
+    from emkit.ops._reference import reference_degrade
+
+    ref_clean, ref_degraded = reference_degrade(images, params, (out_h, out_w), int(seed) % _U64,
+                                                degrade_channels=degrade_channels, nearest_channels=nearest_channels)
+    if clean is not None:
+        clean.copy_(ref_clean.float())
+    if degraded is not None:
+        degraded.copy_(ref_degraded.float())
+
+
+def _run_native_pair(images: Tensor, params: Tensor, size: tuple[int, int], seed: int) -> tuple[Tensor, Tensor]:
+    """Native ``degrade_pair`` without dispatch (for the first-use self-check)."""
+    out_h, out_w = size
+    clean, degraded = _empty(images, out_h, out_w, torch.float32), _empty(images, out_h, out_w, torch.float32)
+    c = images.shape[1]
+    _launch_native(images, params, out_h, out_w, torch.tensor(seed), torch.float32, clean, degraded,
+                   [True] * c, [False] * c)
+    return clean, degraded
+
+
+def _launch(
+    images: Tensor,
+    params: Tensor,
+    out_h: int,
+    out_w: int,
+    seed: Tensor,
+    out_dtype: torch.dtype,
+    clean: Tensor | None,
+    degraded: Tensor | None,
+    degrade_channels: list[bool],
+    nearest_channels: list[bool],
+) -> None:
+    device = images.device
+    path = dispatch.choose(device, lambda d: dispatch.self_check_with(_run_native_pair, d))
+    if path == "native":
+        try:
+            _launch_native(images, params, out_h, out_w, seed, out_dtype, clean, degraded, degrade_channels,
+                           nearest_channels)
+            return
+        except RuntimeError as exc:
+            if dispatch.ops_mode() == "native" or device.type not in dispatch.SELF_CHECKED:
+                raise
+            dispatch.fall_back(device, f"{type(exc).__name__}: {exc}")
+    _launch_reference(images, params, out_h, out_w, seed, clean, degraded, degrade_channels, nearest_channels)
 
 
 def _empty(images: Tensor, out_h: int, out_w: int, out_dtype: torch.dtype) -> Tensor:
@@ -199,7 +274,7 @@ def _empty(images: Tensor, out_h: int, out_w: int, out_dtype: torch.dtype) -> Te
 
 @torch.library.custom_op("emkit::degrade_pair", mutates_args=())
 def _degrade_pair_op(
-    images: Tensor, params: Tensor, out_h: int, out_w: int, seed: int, out_dtype: torch.dtype
+    images: Tensor, params: Tensor, out_h: int, out_w: int, seed: Tensor, out_dtype: torch.dtype
 ) -> tuple[Tensor, Tensor]:
     clean = _empty(images, out_h, out_w, out_dtype)
     degraded = _empty(images, out_h, out_w, out_dtype)
@@ -219,7 +294,7 @@ def _warp_and_degrade_op(
     params: Tensor,
     out_h: int,
     out_w: int,
-    seed: int,
+    seed: Tensor,
     out_dtype: torch.dtype,
     degrade_channels: list[bool],
     nearest_channels: list[bool],
@@ -239,7 +314,7 @@ def degrade_pair(
     images: Tensor,
     params: Tensor,
     output_size: tuple[int, int],
-    seed: int,
+    seed: int | Tensor,
     *,
     out_dtype: torch.dtype = torch.float32,
 ) -> tuple[Tensor, Tensor]:
@@ -253,9 +328,11 @@ def degrade_pair(
     Args:
         images: ``(B, C, Hin, Win)`` uint8 / uint16 / float32, contiguous, CPU or CUDA.
         params: ``(B, 8)`` float32 on the same device (see
-            :func:`~emkit.ops.sampling.sample_degrade_params`).
+            :func:`~emkit.ops.degrade_params.sample_degrade_params`).
         output_size: ``(H, W)`` of the outputs, each side at most 4x the input side.
-        seed: Philox key in ``[0, 2**64)``; same seed and inputs give the same noise.
+        seed: Philox key in ``[0, 2**64)`` (int, or a one-element int64 tensor on the CPU or
+            the images' device, read at run time -- use a tensor under ``torch.compile``);
+            same seed and inputs give the same noise.
         out_dtype: ``torch.float32`` or ``torch.bfloat16``.
 
     Raises:
@@ -264,7 +341,7 @@ def degrade_pair(
     images = _check_images(images)
     params = _check_params(params, images)
     out_h, out_w = _check_output_size(output_size, images)
-    seed64 = _check_seed(seed)
+    seed64 = _check_seed(seed, images)
     out_dtype = _check_out_dtype(out_dtype)
     return _degrade_pair_op(images, params, out_h, out_w, seed64, out_dtype)
 
@@ -273,7 +350,7 @@ def warp_and_degrade(
     images: Tensor,
     params: Tensor,
     output_size: tuple[int, int],
-    seed: int,
+    seed: int | Tensor,
     *,
     degrade_channels: Sequence[bool] | None = None,
     nearest_channels: Sequence[bool] | None = None,
@@ -302,7 +379,7 @@ def warp_and_degrade(
     images = _check_images(images)
     params = _check_params(params, images)
     out_h, out_w = _check_output_size(output_size, images)
-    seed64 = _check_seed(seed)
+    seed64 = _check_seed(seed, images)
     out_dtype = _check_out_dtype(out_dtype)
     c = int(images.shape[1])
     nearest = _check_flags("nearest_channels", nearest_channels, c, False)

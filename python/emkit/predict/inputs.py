@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import glob
 from pathlib import Path
+from typing import Callable, Optional
 
-from emkit.data.readers import IMAGE_EXTENSIONS, list_images
+from emkit.data.readers import IMAGE_EXTENSIONS, BadFileError, list_images
 from emkit.errors import EmkitError
 
 
@@ -30,14 +31,18 @@ class InputFile:
     stem: str
 
 
-def expand_inputs(inputs: list[str], out_dir: str | Path) -> list[InputFile]:
-    """All files named by ``inputs`` in order, without duplicates (see the module docstring)."""
+def expand_inputs(inputs: list[str], out_dir: str | Path, *,
+                  on_problem: Optional[Callable[[BadFileError], None]] = None) -> list[InputFile]:
+    """All files named by ``inputs`` in order, without duplicates (see the module docstring).
+
+    A symbolic-link loop inside a folder is a ``BadFileError``, or goes to ``on_problem``.
+    """
     out = Path(out_dir).resolve()
     found: list[InputFile] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            files = [InputFile(p / rel, str(Path(rel).with_suffix(""))) for rel in list_images(p)]
+            files = [InputFile(p / rel, str(Path(rel).with_suffix(""))) for rel in list_images(p, on_problem=on_problem)]
             if not files:
                 raise EmkitError(f"{item}: folder holds no image files ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         elif p.is_file():

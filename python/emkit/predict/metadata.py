@@ -14,6 +14,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Optional
 
+from emkit.data.formats import HDF5_IMAGE_KEYS, check_table, rsciio_reader
+
 #: Length units → nanometres.
 _UNITS_NM = {
     "nm": 1.0, "nanometer": 1.0, "nanometre": 1.0,
@@ -62,8 +64,7 @@ class ImageMeta:
 def read_meta(path: Path, family: str, key: Optional[str] = None) -> ImageMeta:
     """Best effort: a file whose metadata cannot be parsed simply carries none."""
     try:
-        reader = {"tiff": _tiff, "mrc": _mrc, "hdf5": _hdf5, "em": _em, "pil": _pil}[family]
-        return reader(path, key)
+        return META_READERS[family](path, key)
     except Exception:  # noqa: BLE001 - metadata never stops a prediction
         return ImageMeta()
 
@@ -112,8 +113,6 @@ def _mrc(path: Path, key: Optional[str]) -> ImageMeta:
 def _hdf5(path: Path, key: Optional[str]) -> ImageMeta:
     import h5py
 
-    from emkit.data.readers import HDF5_IMAGE_KEYS
-
     with h5py.File(path, "r") as fh:
         names = [key] if key else [n for n in HDF5_IMAGE_KEYS if n in fh]
         if not names:
@@ -131,10 +130,7 @@ def _hdf5(path: Path, key: Optional[str]) -> ImageMeta:
 
 
 def _em(path: Path, key: Optional[str]) -> ImageMeta:
-    import importlib
-
-    module = {".dm3": "digitalmicrograph", ".dm4": "digitalmicrograph", ".emd": "emd", ".ser": "tia"}
-    reader = importlib.import_module(f"rsciio.{module[path.suffix.lower()]}").file_reader
+    reader = rsciio_reader(path)
     for sig in reader(str(path), lazy=True):
         axes = [a for a in sig.get("axes", []) if not a.get("navigate", False)]
         if len(axes) >= 2:
@@ -153,3 +149,7 @@ def _pil(path: Path, key: Optional[str]) -> ImageMeta:
     if dpi:
         return ImageMeta(_valid(2.54e7 / float(dpi[1]), 2.54e7 / float(dpi[0])))
     return ImageMeta()
+
+
+#: Metadata reader of each format family (``emkit.data.formats``).
+META_READERS = check_table({"tiff": _tiff, "mrc": _mrc, "hdf5": _hdf5, "em": _em, "pil": _pil}, "metadata")

@@ -5,7 +5,7 @@ What the output means follows from how the run was trained (``generator.json``
 (binary when the generator has one output channel, with the threshold of
 ``task.threshold``; multi-class otherwise), everything else an image in model space.
 The run's ``data`` section says how its inputs were normalised, so prediction can do
-the same (see ``intensity``).
+the same (see ``emkit.data.intensity``).
 """
 
 from __future__ import annotations

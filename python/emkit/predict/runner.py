@@ -3,8 +3,11 @@
 For each input: open it as a strip source, create one output TIFF per output kind
 (``postprocess.OutputHead.outputs``) carrying the input's metadata, then predict every
 image of the file (a stack gives a stack) through ``TiledPredictor``, fitting the
-intensity normalisation per image as training did. Outputs appear under their final
-names only when complete.
+intensity normalisation per image as training did, after ``input_checks`` looked at its
+values (NaN/Inf refused or filled, constant and tiny images reported). Outputs appear
+under their final names only when complete. A file that cannot be used stops the run
+with one ``BadFileError`` line (``on_error="stop"``) or is skipped and recorded in the
+``PredictReport`` (``"skip"``).
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from emkit.data.readers import BadFileError, display_path
+from emkit.predict.input_checks import ON_ERROR, PredictReport, inspect_image
 from emkit.predict.inputs import InputFile
-from emkit.predict.intensity import Normalization
+from emkit.data.intensity import IntensityRule
 from emkit.predict.model_loading import LoadedModel
 from emkit.predict.progress import PredictProgress
 from emkit.predict.sources import ImageSource, open_source
-from emkit.predict.tiled import TiledPredictor
+from emkit.predict.tiled_predictor import TiledPredictor
 from emkit.predict.writers import TiffStripWriter
 
 
@@ -26,17 +31,29 @@ def predict_files(
     predictor: TiledPredictor,
     files: list[InputFile],
     out_dir: str | Path,
-    normalization: Normalization,
+    normalization: IntensityRule,
     *,
     key: Optional[str] = None,
     progress: Optional[PredictProgress] = None,
+    on_error: str = "stop",
+    nan: str = "error",
+    report: Optional[PredictReport] = None,
 ) -> list[Path]:
-    """Predict every file; returns the written output paths in order."""
+    """Predict every file; returns the written output paths in order (skips go to ``report``)."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     progress = progress or PredictProgress(len(files), enabled=False)
+    report = report if report is not None else PredictReport()
     written: list[Path] = []
     for item in files:
-        with open_source(item.path, model.in_channels, key=key) as source:
-            written += predict_source(model, predictor, source, item, Path(out_dir), normalization, progress)
+        try:
+            with open_source(item.path, model.in_channels, key=key) as source:
+                written += predict_source(model, predictor, source, item, Path(out_dir), normalization, progress,
+                                          nan=nan, report=report)
+        except BadFileError as exc:
+            if on_error == "stop":
+                raise
+            report.skip(exc)
         progress.file_done()
     return written
 
@@ -47,13 +64,16 @@ def predict_source(
     source: ImageSource,
     item: InputFile,
     out_dir: Path,
-    normalization: Normalization,
+    normalization: IntensityRule,
     progress: PredictProgress,
+    *,
+    nan: str = "error",
+    report: Optional[PredictReport] = None,
 ) -> list[Path]:
     """Predict all images of one open source into new TIFFs named after ``item.stem``."""
     n, _, h, w = source.shape
     head = model.head
-    progress.start_file(item.path.name, n * predictor.count_tiles(h, w))
+    progress.start_file(display_path(item.path.name), n * predictor.count_tiles(h, w))
     writers: dict[str, TiffStripWriter] = {}
     ok = False
     try:
@@ -67,14 +87,16 @@ def predict_source(
                 source.meta.tiff_kwargs(extra),
             )
         for i in range(n):
-            scaling = normalization.fit(source.dtype, lambda limit, i=i: source.sample(i, limit), str(item.path))
+            checked = inspect_image(source, i, nan, report if report is not None else PredictReport())
+            scaling = normalization.fit(
+                source.dtype, lambda limit, i=i, c=checked: c.clean(source.sample(i, limit)), str(item.path))
 
             def write(r0: int, r1: int, values, i=i) -> None:  # noqa: ANN001
                 for suffix, rows in head.finalize(values).items():
                     writers[suffix].write(i, r0, rows)
 
-            predictor.predict(lambda r0, r1, i=i: source.read_rows(i, r0, r1), h, w, scaling, write,
-                              on_tiles=progress.tiles_done)
+            predictor.predict(lambda r0, r1, i=i, c=checked: c.clean(source.read_rows(i, r0, r1)), h, w, scaling,
+                              write, on_tiles=progress.tiles_done)
         ok = True
     finally:
         for writer in writers.values():

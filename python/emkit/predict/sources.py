@@ -118,6 +118,13 @@ def _read_into(fd: Optional[int], buf: memoryview, offset: int, path: Path) -> N
     """Fill ``buf`` from the file at ``offset``: positional reads straight into the array."""
     if fd is None:
         raise ValueError(f"{path} is closed")
+    try:
+        _read_fully(fd, buf, offset, path)
+    except OSError as exc:
+        raise BadFileError(path, f"cannot read pixel data ({exc.strerror or exc})") from None
+
+
+def _read_fully(fd: int, buf: memoryview, offset: int, path: Path) -> None:
     got = 0
     while got < len(buf):
         if hasattr(os, "preadv"):
@@ -153,7 +160,10 @@ def open_source(path: str | os.PathLike[str], in_channels: int, *, key: Optional
     family = sniff_format(p)
     meta = read_meta(p, family, key)
     if family == "tiff":
-        source = _open_tiff_strips(p, in_channels, meta)
+        try:
+            source = _open_tiff_strips(p, in_channels, meta)
+        except OSError as exc:
+            raise BadFileError(p, f"cannot open file ({exc.strerror or exc})") from None
         if source is not None:
             return source
     arr = read_image(p, key=key, check=False)
@@ -172,8 +182,8 @@ def _open_tiff_strips(path: Path, in_channels: int, meta: ImageMeta) -> Optional
             if getattr(page, "samplesperpixel", 1) != 1:
                 return None  # RGB(A): the reader converts to grey
         mm = tifffile.memmap(path, mode="r")
-    except (ValueError, tifffile.TiffFileError, OSError, IndexError, KeyError):
-        return None  # not memory-mappable (compressed, tiled, ...) or broken: the reader decides
+    except Exception:  # noqa: BLE001 - not memory-mappable (compressed, tiled, broken ...): the reader decides
+        return None
     offset, shape, dtype = int(mm.offset), tuple(mm.shape), mm.dtype
     del mm  # never touched: no pages were read
     if dtype.kind not in "uif":

@@ -21,12 +21,12 @@ from emkit.interfaces.data_source import DataSource, Sample, Split
 @dataclasses.dataclass
 class SyntheticConfig:
     #: Samples in the train split; val/test have their own lengths.
-    length: int = 2000
-    val_length: int = 100
-    test_length: int = 100
+    length: int = dataclasses.field(default=2000, metadata={"range": (1, 1000000000)})
+    val_length: int = dataclasses.field(default=100, metadata={"range": (0, 1000000000)})
+    test_length: int = dataclasses.field(default=100, metadata={"range": (0, 1000000000)})
     #: Side length of the square images in pixels.
-    size: int = 256
-    seed: int = 0
+    size: int = dataclasses.field(default=256, metadata={"range": (16, 8192)})
+    seed: int = dataclasses.field(default=0, metadata={"range": (0, 2**63 - 1)})
     #: Keep rendered samples in memory (per worker process).
     cache: bool = False
 

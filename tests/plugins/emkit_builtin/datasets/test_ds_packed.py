@@ -101,6 +101,40 @@ def test_bad_files_raise_or_are_listed(corpus, tmp_path, noise_image):
     assert sized["count"] == 17 and sized["height"] == 20
 
 
+@pytest.mark.parametrize("name", ["/etc/passwd", "../outside.bin", "sub/shard.bin", "..", "", 7])
+def test_shard_entries_must_stay_inside_the_pack(corpus, tmp_path, name):
+    pack_folder(corpus, tmp_path / "p")
+    (tmp_path / "outside.bin").write_bytes(b"\0" * 10000)
+    index = json.loads((tmp_path / "p" / "index.json").read_text())
+    index["shards"][0]["file"] = name
+    (tmp_path / "p" / "index.json").write_text(json.dumps(index))
+    with pytest.raises(DataError, match=r"index.json: file entry .* (not a plain file name|leads outside)"):
+        PackedArray(tmp_path / "p")
+
+
+def test_shard_link_leading_out_and_malformed_index_are_refused(corpus, tmp_path):
+    pack_folder(corpus, tmp_path / "p")
+    shard = tmp_path / "p" / "shard-00000.bin"
+    outside = tmp_path / "elsewhere.bin"
+    shard.rename(outside)
+    shard.symlink_to(outside)
+    with pytest.raises(DataError, match="leads outside the pack folder"):
+        PackedArray(tmp_path / "p")
+    index = json.loads((tmp_path / "p" / "index.json").read_text())
+    del index["height"]
+    (tmp_path / "p" / "index.json").write_text(json.dumps(index))
+    with pytest.raises(DataError, match=r"malformed index \(KeyError"):
+        PackedArray(tmp_path / "p")
+
+
+def test_symlink_loop_while_packing(corpus, tmp_path):
+    (corpus / "a" / "loop.tif").symlink_to("loop.tif")
+    with pytest.raises(DataError, match="loop.tif: symbolic link loop"):
+        pack_folder(corpus, tmp_path / "p")
+    index = pack_folder(corpus, tmp_path / "q", on_error="skip")
+    assert "symbolic link loop" in dict(index["skipped"])["a/loop.tif"]
+
+
 def test_uint16_and_dtype_conversion(tmp_path, noise_image):
     src = tmp_path / "src"
     src.mkdir()

@@ -111,12 +111,20 @@ def test_mask_folder_modes(build, tmp_path, rng):
     Image.fromarray((np.arange(256).reshape(16, 16) % 3).astype(np.uint8)).save(tmp_path / "mask" / "1.png")
     Image.fromarray(np.arange(256).reshape(16, 16).astype(np.uint8)).save(tmp_path / "mask" / "2.png")
     Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "mask" / "3.png")
-    ds = build("mask-folder", root=str(tmp_path), val_fraction=0.0, test_fraction=0.0)
-    by = {ds[i]["source"]: ds[i]["mask"][0].numpy() for i in range(4)}
+    ds = build("mask-folder", root=str(tmp_path), val_fraction=0.0, test_fraction=0.0, verify=True,
+               on_error="skip")
+    by = {ds[i]["source"]: ds[i]["mask"][0].numpy() for i in range(len(ds))}
     assert set(np.unique(by["0"])) == {0, 1}
     assert set(np.unique(by["1"])) == {0, 1, 2}
-    assert np.array_equal(by["2"], (np.arange(256).reshape(16, 16) > 127).astype(np.uint8))
+    assert "2" not in by  # 256 grey levels: auto refuses to guess a threshold
+    assert [r for _, r in ds.problems()] == [
+        "mask values (256 distinct, 0..255) are not a mask encoding mask_mode=auto understands "
+        "(bool, 0/1, 0/255, class ids 0..31, soft masks in [0, 1]); set mask_mode=binary with "
+        "mask_threshold, or mask_mode=index"]
     assert by["3"].max() == 0  # an empty mask is valid (not a "constant image" error)
+    binary = build("mask-folder", root=str(tmp_path), val_fraction=0.0, test_fraction=0.0, mask_mode="binary")
+    by = {binary[i]["source"]: binary[i]["mask"][0].numpy() for i in range(4)}
+    assert np.array_equal(by["2"], (np.arange(256).reshape(16, 16) > 127).astype(np.uint8))
     ds.select_target("segmentation")
     with pytest.raises(DataError):
         ds.select_target("denoise")

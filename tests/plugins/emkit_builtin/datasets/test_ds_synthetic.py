@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from emkit.errors import DataError
+from emkit.errors import DataError, EmkitError
 
 
 def test_cem_defaults_uint8_256_deterministic(build):
@@ -90,7 +90,7 @@ def test_hrtem_float_images_and_particle_masks(build):
 
 
 def test_bad_synthetic_configs(build):
-    with pytest.raises(DataError, match="size"):
+    with pytest.raises(EmkitError, match="size"):
         build("synthetic-cem", size=8)
     with pytest.raises(DataError, match="unknown target"):
         build("synthetic-stem", target="nope")

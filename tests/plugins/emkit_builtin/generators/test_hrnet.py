@@ -65,8 +65,8 @@ def test_decoder_upsamples_with_learned_layers_and_skips():
         ({"widths": [18]}, "at least 2 branches"),
         ({"modules": [1, 3]}, "modules and blocks need 3 entries"),
         ({"decoder_widths": [64, 32]}, "decoder_widths needs 3 entries"),
-        ({"widths": [18, 0, 72, 144]}, "widths entries must be >= 1"),
-        ({"stem_width": 0}, "stem_width must be >= 1"),
+        ({"widths": [18, 0, 72, 144]}, r"'generator.widths\[1\]': 0 is outside the valid range \[1, 1024\]"),
+        ({"stem_width": 0}, r"'generator.stem_width': 0 is outside the valid range \[1, 512\]"),
     ],
 )
 def test_config_errors(values, message):

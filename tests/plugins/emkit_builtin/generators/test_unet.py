@@ -99,8 +99,8 @@ def test_explicit_pools_and_dilations():
         (["generator.variant=VGG"], "not of the form U-Net_<blocks>_<rf>"),
         (["generator.variant=U-Net_2_44", "generator.rf=84"], "contradicts rf=84"),
         (["generator.variant=U-Net_4_424", "generator.blocks=2"], "contradicts blocks=2"),
-        (["generator.blocks=7"], "blocks must be between 1 and 6"),
-        (["generator.width=0"], "width must be >= 1"),
+        (["generator.blocks=7"], "'generator.blocks': 7 is outside the valid range [1, 6]"),
+        (["generator.width=0"], "'generator.width': 0 is outside the valid range [1, 256]"),
     ],
 )
 def test_invalid_configs_are_one_line_config_errors(overrides, message):

@@ -1,6 +1,6 @@
 """The tiled inference engine: any image size, bounded memory, seamless output.
 
-``TiledPredictor.predict`` walks the tile grid (``tiling``) in raster order. Each
+``TiledPredictor.predict`` walks the tile grid (``tile_grid``) in raster order. Each
 tile's pixels are gathered from the source rows through the padding index maps
 (``padding``), normalised, batched onto the device, run through the generator (with
 test-time augmentation if asked), activated into output space (``postprocess``),
@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from emkit.predict.intensity import Scaling
+from emkit.data.intensity import Scaling
 from emkit.predict.padding import PadPlan
 from emkit.predict.postprocess import OutputHead
-from emkit.predict.tiling import Overlap, Tile, TileGrid, plan_overlap, round_up
+from emkit.predict.tile_grid import Overlap, Tile, TileGrid, plan_overlap, round_up
 from emkit.predict.tta import tta_forward
 
 #: ``read_rows(r0, r1)`` → raw source pixels ``(C, r1 - r0, W)``.
@@ -135,7 +135,7 @@ class TiledPredictor:
             following = first + batch
             flush(tiles[following].y if following < len(tiles) else grid.height)
 
-    def predict_array(self, image: np.ndarray, scaling: Scaling = Scaling(1.0)) -> np.ndarray:
+    def predict_array(self, image: np.ndarray, scaling: Scaling = Scaling()) -> np.ndarray:
         """In-memory convenience: ``(C, H, W)`` or ``(H, W)`` image → ``(C_out, H, W)`` values."""
         img = image[None] if image.ndim == 2 else image
         h, w = img.shape[-2:]

@@ -10,7 +10,7 @@ of :data:`PARAM_COLUMNS` per sample, on the device where the images live, and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import torch
 
@@ -60,15 +60,15 @@ class DegradeRanges:
             per pixel at intensity 1 (low dose = strong noise). Off by default.
     """
 
-    rotation: float = 180.0
-    scale: tuple[float, float] = (0.9, 1.1)
-    flip_prob: float = 0.5
-    blur_prob: float = 0.5
-    sigma: tuple[float, float] = (0.5, 2.0)
-    noise_prob: float = 0.8
-    noise: tuple[float, float] = (0.02, 0.15)
-    dose_prob: float = 0.0
-    dose: tuple[float, float] = (5.0, 50.0)
+    rotation: float = field(default=180.0, metadata={"range": (0, 180)})
+    scale: tuple[float, float] = field(default=(0.9, 1.1), metadata={"range": (0, 100), "exclusive_min": True})
+    flip_prob: float = field(default=0.5, metadata={"range": (0, 1)})
+    blur_prob: float = field(default=0.5, metadata={"range": (0, 1)})
+    sigma: tuple[float, float] = field(default=(0.5, 2.0), metadata={"range": (0, 5)})
+    noise_prob: float = field(default=0.8, metadata={"range": (0, 1)})
+    noise: tuple[float, float] = field(default=(0.02, 0.15), metadata={"range": (0, 10)})
+    dose_prob: float = field(default=0.0, metadata={"range": (0, 1)})
+    dose: tuple[float, float] = field(default=(5.0, 50.0), metadata={"range": (0, 1000000000.0), "exclusive_min": True})
 
     def __post_init__(self) -> None:
         self.rotation = float(self.rotation)

@@ -7,29 +7,29 @@ import multiprocessing as mp
 import numpy as np
 import pytest
 
-from emkit.data.normalize import Normalizer, RunningStats, dataset_stats, percentile_scale
+from emkit.data.intensity import RunningStats, dataset_stats, make_rule, percentile_scale
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.splits import apply_limit, assign_split, select_split, unit_hash
-from emkit.errors import DataError
+from emkit.errors import DataError, EmkitError
 
 
 def test_auto_keeps_uint8_and_scales_the_rest(rng):
     u8 = rng.integers(0, 256, (8, 8)).astype(np.uint8)
-    assert Normalizer("auto")(u8) is u8
+    assert make_rule("auto")(u8) is u8
     f = rng.normal(100, 5, (32, 32)).astype(np.float32)
-    out = Normalizer("auto")(f)
+    out = make_rule("auto")(f)
     assert out.dtype == np.float32 and out.min() == 0 and out.max() == 1
     u16 = rng.integers(0, 4096, (32, 32)).astype(np.uint16)
-    assert Normalizer("auto")(u16).dtype == np.float32
+    assert make_rule("auto")(u16).dtype == np.float32
 
 
 def test_fixed_scale_none_and_signed(rng):
     u16 = np.array([[0, 2048, 4095]], np.uint16)
-    assert np.allclose(Normalizer("fixed", scale=4095)(u16), [[0, 2048 / 4095, 1]])
-    assert np.allclose(Normalizer("fixed")(np.array([[0, 255]], np.uint8)), [[0, 1]])
-    assert Normalizer("none")(u16).dtype == np.uint16
+    assert np.allclose(make_rule("fixed", scale=4095)(u16), [[0, 2048 / 4095, 1]])
+    assert np.allclose(make_rule("fixed")(np.array([[0, 255]], np.uint8)), [[0, 1]])
+    assert make_rule("none")(u16).dtype == np.uint16
     i16 = np.array([[-32768, 0, 32767]], np.int16)
-    out = Normalizer("none")(i16)
+    out = make_rule("none")(i16)
     assert out.dtype == np.float32 and out.min() == 0 and out.max() == 1
 
 
@@ -43,13 +43,13 @@ def test_percentile_clips_hot_pixels(rng):
 def test_meanstd_uses_dataset_statistics(rng):
     imgs = [rng.normal(0.3, 0.05, (16, 16)).clip(0, 1).astype(np.float32) for _ in range(4)]
     mean, std = dataset_stats(imgs)
-    n = Normalizer("meanstd").with_stats(mean, std)
+    n = make_rule("meanstd").with_stats(mean, std)
     out = n(imgs[0])
     assert abs(float(out.mean()) - 0.5) < 0.05 and out.min() >= 0 and out.max() <= 1
     with pytest.raises(ValueError):
-        Normalizer("meanstd")(imgs[0])
+        make_rule("meanstd")(imgs[0])
     with pytest.raises(ValueError):
-        Normalizer("percentile", low=50, high=10)
+        make_rule("percentile", low=50, high=10)
 
 
 def test_running_stats_roundtrip():
@@ -114,3 +114,29 @@ def test_problem_log_sees_other_processes():
     assert len(items) == 2
     text = summarize(items + [("/data/b.tif", "12 NaN/non-finite pixel values")])
     assert text.startswith("3 files skipped") and "empty file" in text and "NaN" in text
+
+
+def test_one_config_type_for_datasets_and_predict():
+    from emkit.data.filedataset import FileConfig
+    from emkit.data.intensity import IntensityConfig, MeanStdRule, PercentileRule, resolve_for_prediction
+
+    cfg = FileConfig(normalize="percentile", percentile_low=2.0, percentile_high=98.0)
+    assert isinstance(cfg, IntensityConfig) and cfg.rule() == PercentileRule(2.0, 98.0)
+    saved = {"normalize": "meanstd", "mean": 0.4, "std": 0.1, "scale": 4095, "root": "/x"}
+    assert IntensityConfig.from_mapping(saved).rule() == MeanStdRule(0.4, 0.1, 4095)
+    assert resolve_for_prediction("run", saved) == MeanStdRule(0.4, 0.1, 4095)
+    with pytest.raises(EmkitError, match=r"data.mean recorded as 'high'; expected a number"):
+        IntensityConfig.from_mapping({"normalize": "meanstd", "mean": "high"})
+
+
+def test_fit_then_apply_equals_whole_array_and_keeps_precision_on_offsets(rng):
+    from emkit.data.intensity import make_rule
+
+    far = (1000.0 + rng.random((64, 64))).astype(np.float32)  # data on a large offset
+    rule = make_rule("percentile", low=0.0, high=100.0)
+    whole = rule(far)
+    scaling = rule.fit(far.dtype, lambda limit: far.reshape(-1))
+    tiles = np.concatenate([scaling(far[:32]), scaling(far[32:])])
+    assert np.array_equal(whole, tiles)
+    exact = (far.astype(np.float64) - far.min()) / (float(far.max()) - float(far.min()))
+    assert np.abs(whole - exact).max() < 1e-6
