@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("runs/peers"), help="work folder (runs, exported data)")
     ap.add_argument("--results", type=Path, default=None, help="Markdown report to write (default: print only "
-                    "for --quick; benchmarks/results/peers_cpu.md otherwise)")
+                    "for --quick or --arms; benchmarks/results/peers_cpu.md or peers_ablation_cpu.md otherwise)")
     ap.add_argument("--venv", type=Path, default=None, help="peer venv (default $EMKIT_PEERS_VENV or "
                     "~/.cache/emkit-peers/venv); built when missing")
     ap.add_argument("--tasks", default="stem,hrtem")
@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> None:
         report = run_benchmark(args)
         default = Path(__file__).resolve().parent / "results" / "peers_cpu.md"
     print(report)
-    target = args.results or (None if args.quick else default)
+    # a smoke run or a partial run (--arms) never overwrites the recorded full tables
+    target = args.results or (None if args.quick or args.arms else default)
     if target is not None:
         target.write_text(report)
         print(f"written: {target}")
