@@ -20,13 +20,13 @@ probabilities of the test images) and ``info.json``.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import time
-from pathlib import Path
 
 import numpy as np
+
+from driver_args import driver_parser, setup
 
 
 def scale(x: np.ndarray) -> np.ndarray:
@@ -36,24 +36,15 @@ def scale(x: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", default="30,90,180")
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=2e-4)
+    ap = driver_parser(__doc__)
     ap.add_argument("--filters", type=int, default=16, help="Unet nb_filters (AtomAI default 16)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (the benchmark uses one value for all tools)")
     args = ap.parse_args()
 
     import atomai
     import torch
     from atomai.models import Segmentor
 
-    torch.set_num_threads(args.threads)
-    steps = sorted({int(s) for s in args.steps.split(",")})
-    args.out.mkdir(parents=True, exist_ok=True)
+    steps = setup(args)
     load = lambda name: np.load(args.data / f"{name}.npy")  # noqa: E731
     train_x, val_x, test_x = scale(load("train_x")), scale(load("val_x")), load("test_x").astype(np.float32)
     train_y, val_y = load("train_y").astype(np.float32), load("val_y").astype(np.float32)

@@ -17,26 +17,19 @@ same [0, 1] units) and ``info.json`` (params, wall times, versions).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
+from driver_args import driver_parser, setup
+
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", default="30,90,180", help="optimiser steps at which to predict the test set")
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=2e-4)
+    ap = driver_parser(__doc__)
     ap.add_argument("--patch", type=int, default=64, help="CARE training patch side (CAREamics' usual 64)")
     ap.add_argument("--channels", type=int, default=32, help="UNet num_channels_init (CAREamics default 32)")
     ap.add_argument("--depth", type=int, default=2, help="UNet depth (CAREamics default 2)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (the benchmark uses one value for all tools)")
     args = ap.parse_args()
 
     import careamics
@@ -46,9 +39,7 @@ def main() -> None:
     from careamics.config import create_advanced_care_config
     from lightning.pytorch.callbacks import Callback
 
-    torch.set_num_threads(args.threads)
-    steps = sorted({int(s) for s in args.steps.split(",")})
-    args.out.mkdir(parents=True, exist_ok=True)
+    steps = setup(args)
     load = lambda name: np.load(args.data / f"{name}.npy").astype(np.float32)  # noqa: E731
     train_x, train_y, val_x, val_y, test_x = (load(n) for n in ("train_x", "train_y", "val_x", "val_y", "test_x"))
 
