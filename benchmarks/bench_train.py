@@ -31,18 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def build(generator: str, device: torch.device, crop: int, gen_overrides: list[str], compile_: bool = False):
     from emkit.config import resolve
-    from emkit.engine.context import StepContext
-    from emkit.engine.devices import autocast_factory
-    from emkit.engine.objective import build_objective, forward_modules
+    from emkit.engine.objective import build_objective, prepare_objective
 
     cfg = resolve(["pretext=pix2pix", f"generator={generator}", f"pretext.crop={crop}", *gen_overrides,
                    f"train.device={device}"])
     objective = build_objective(cfg)
-    channels_last = device.type == "cuda"
-    forward_modules(objective, device, ddp=False, compile_=compile_, channels_last=channels_last)
-    objective.configure_optimizers()
-    ctx = StepContext(device=device, autocast=autocast_factory(device, "auto"), channels_last=channels_last)
-    return objective, ctx
+    prepared = prepare_objective(objective, device, precision="auto", compile_=compile_,
+                                 channels_last=device.type == "cuda")
+    return objective, prepared.ctx
 
 
 def kornia_pairs(objective, crop: int, device: torch.device):
@@ -51,7 +47,7 @@ def kornia_pairs(objective, crop: int, device: torch.device):
 
     import kornia.augmentation as K
 
-    from emkit.engine.normalization import to_model
+    from emkit.plugin_api import to_model
 
     r = objective.config.degrade
     geometry = torch.nn.Sequential(K.RandomRotation(r.rotation, p=1.0), K.RandomCrop((crop, crop)),

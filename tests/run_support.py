@@ -99,3 +99,15 @@ def run_cli(args, capsys):
         code = 0
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def eager(run: Path, image_unit: Any) -> Any:
+    """Reference output of a run's model: its generator in PyTorch on the whole image
+    (``image_unit`` a float32 array in [0, 1]), mapped by the public image-space
+    conversion, then the head's activation; a numpy array."""
+    from emkit.plugin_api import to_model
+    from emkit.predict import load_model
+
+    model = load_model(run)
+    with torch.no_grad():
+        return model.head.activate(model.generator(to_model(torch.from_numpy(image_unit)))).numpy()

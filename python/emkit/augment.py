@@ -10,17 +10,11 @@ targets and heatmaps, nearest for masks.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import torch
 
-from emkit.engine.normalization import to_unit
 from emkit.ops import DegradeRanges, sample_degrade_params, warp_and_degrade
-
-
-def geometry_only(rotation: float = 180.0, scale: tuple[float, float] = (0.9, 1.1)) -> DegradeRanges:
-    """Ranges with random geometry and no added blur or noise."""
-    return DegradeRanges(rotation=rotation, scale=scale, flip_prob=0.5, blur_prob=0.0, noise_prob=0.0, dose_prob=0.0)
+from emkit.plugin_api import StepContext, to_unit
 
 
 @dataclasses.dataclass
@@ -41,7 +35,7 @@ class AugmentConfig:
                              blur_prob=0.0, noise_prob=self.noise_prob, noise=self.noise, dose_prob=0.0)
 
 
-def augment_pair(image: torch.Tensor, other: torch.Tensor, *, crop: int, ranges: DegradeRanges, ctx: Any,
+def augment_pair(image: torch.Tensor, other: torch.Tensor, *, crop: int, ranges: DegradeRanges, ctx: StepContext,
                  other_is_mask: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Warp ``image`` (B, C, H, W) and ``other`` (target or mask) with the same geometry.
 

@@ -14,8 +14,8 @@ import pytest
 
 from emkit import registry
 from emkit.config import resolve
-from emkit.config.coerce import build_dataclass
-from emkit.config.ranges import Range, check_number, numeric_fields_without_range, ranged
+from emkit.config.coerce import build_dataclass, numeric_fields_without_range
+from emkit.config.ranges import Range, check_number, ranged
 from emkit.config.schema import RunConfig, TrainConfig
 from emkit.errors import ConfigError, EmkitError
 from run_support import run_cli

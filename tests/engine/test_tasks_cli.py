@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from emkit.engine.metrics_log import read_metrics
+from emkit.testing.fixtures import run_emkit
 
 GEN = ["generator=unet", "generator.blocks=2", "generator.width=4"]
 TRAIN = ["train.epochs=2", "train.batch_size=2", "train.device=cpu", "train.log_every=1"]
 
 
-def emkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "emkit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
-    return proc
+def emkit(*args: str, cwd: Path):
+    return run_emkit(*args, cwd=cwd, check=True)
 
 
 def test_tasks_on_real_layouts_and_finetuning(tmp_path):

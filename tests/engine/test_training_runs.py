@@ -7,17 +7,15 @@ file runs in well under a minute on 2 cores.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import torch
+from fault_callbacks import callback_env
 from safetensors.torch import load_file
 
 from emkit.engine.metrics_log import read_metrics
+from emkit.testing.fixtures import run_emkit
 
 TINY = [
     "pretext=pix2pix", "generator=unet", "generator.blocks=2", "generator.width=4",
@@ -27,10 +25,8 @@ TINY = [
 ]
 
 
-def emkit(args: list[str], cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "emkit", "run", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+def emkit(args: list[str], cwd: Path, env: dict | None = None, timeout: int = 300):
+    return run_emkit("run", *args, cwd=cwd, env=env, timeout=timeout)
 
 
 def only_run(runs: Path) -> Path:
@@ -71,7 +67,7 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path):
     killed = tmp_path / "killed"
     killed.mkdir()
     # Killed after step 5 of 8 (mid-epoch 2); the newest checkpoint is from step 4.
-    proc = emkit(args, killed, env={"EMKIT_FAULT_KILL_AT_STEP": "5"})
+    proc = emkit(args, killed, env=callback_env("KillAtStep", EMKIT_FAULT_KILL_AT_STEP="5"))
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     run = only_run(killed / "runs")
     assert not (run / "generator.safetensors").exists()
@@ -90,7 +86,7 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path):
 def test_ddp_two_cpu_processes_agree(tmp_path):
     dump = tmp_path / "ranks"
     proc = emkit([*TINY, "train.epochs=1", "launcher=torchrun", "devices=2"], tmp_path,
-                 env={"EMKIT_DUMP_RANK_WEIGHTS": str(dump)}, timeout=600)
+                 env=callback_env("DumpRankWeights", EMKIT_DUMP_RANK_WEIGHTS=str(dump)), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
     r0, r1 = load_file(str(dump / "rank0.safetensors")), load_file(str(dump / "rank1.safetensors"))
     assert r0.keys() == r1.keys()

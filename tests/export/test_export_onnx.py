@@ -6,12 +6,10 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from emkit.export import export_run
-from emkit.predict import load_model
 
-from run_support import needs_unet
+from run_support import eager, needs_unet
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -21,12 +19,6 @@ SMALL = {"blocks": 2, "width": 4}
 
 def session(path):
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-
-def eager(run, image_unit: np.ndarray) -> np.ndarray:
-    model = load_model(run)
-    with torch.no_grad():
-        return model.head.activate(model.generator(torch.from_numpy(image_unit) * 2 - 1)).numpy()
 
 
 @needs_unet

@@ -9,12 +9,10 @@ import textwrap
 
 import numpy as np
 import pytest
-import torch
 
 from emkit.export import export_run
-from emkit.predict import load_model
 
-from run_support import needs_unet
+from run_support import eager, needs_unet
 
 SMALL = {"blocks": 2, "width": 4}
 
@@ -57,13 +55,6 @@ def run_without_emkit(model_path, inputs: dict[str, np.ndarray], tmp_path) -> tu
     assert proc.returncode == 0, proc.stderr
     with np.load(tmp_path / "out.npz") as data:
         return {k: data[k] for k in data.files}, proc.stdout.strip()
-
-
-def eager(run, image_unit: np.ndarray) -> np.ndarray:
-    """Reference: the generator in PyTorch, whole image, output space."""
-    model = load_model(run)
-    with torch.no_grad():
-        return model.head.activate(model.generator(torch.from_numpy(image_unit) * 2 - 1)).numpy()
 
 
 @needs_unet

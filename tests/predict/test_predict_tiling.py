@@ -92,7 +92,7 @@ def test_pad_plan_matches_torch_padding(h, w, m):
 
 @needs_unet
 def test_pad_plan_matches_builtin_generator_padding():
-    from emkit_builtin.generators.padding import pad_to_multiple
+    from emkit.plugin_api import pad_to_multiple
 
     for h, w in [(37, 50), (5, 3), (70, 33)]:
         x = torch.rand(1, 1, h, w)

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from emkit import registry
 from emkit.testing import contract_checks
+from emkit.testing.fixtures import one_thread  # noqa: F401  (autouse: small tensors, one thread)
 from emkit.testing.harness import ContractSkip
 
 #: Small generator configs (the generator tests' shapes) so behaviour checks stay fast.
@@ -83,15 +83,6 @@ def options_for(kind: str, name: str, corpora: dict[str, dict[str, Any]]) -> dic
     fields = _fields(kind, name)
     return {"config": {k: v for k, v in SMALL_OBJECTIVE.items() if k in fields},
             "data_config": SMALL_DATA_FOR_OBJECTIVES}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: a second intra-op thread only adds contention on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_every_kind_has_builtins():

@@ -32,9 +32,9 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
-from emkit.engine.normalization import from_model, to_model, to_unit
-from emkit.interfaces import Task
 from emkit.augment import AugmentConfig, augment_pair
+from emkit.interfaces import Task
+from emkit.plugin_api import StepContext, from_model, to_model, to_unit
 from emkit_atomfinder.matching import detection_scores
 from emkit_atomfinder.points import PointSets, find_peaks, mask_columns, render_heatmap
 
@@ -107,7 +107,7 @@ class AtomLocalization(Task):
                           self.config.subpixel)
 
     # ---- engine contract --------------------------------------------------------------
-    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         with ctx.data_timer():
             heat = self.target_heatmap(batch["mask"])
         # One geometry for image and heatmap (bilinear for both), noise on the image only.
@@ -115,7 +115,7 @@ class AtomLocalization(Task):
                                    ranges=self.config.augment.ranges(), ctx=ctx, other_is_mask=False)
         return {"input": ctx.prepare(to_model(image)), "image": image, "heatmap": heat}
 
-    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image = to_unit(batch["image"])
         mask = batch["mask"]
         return {"input": to_model(image), "image": image, "mask": mask, "heatmap": self.target_heatmap(mask)}

@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: a second intra-op thread only adds contention on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from emkit.testing.fixtures import one_thread  # noqa: F401  (autouse: small tensors, one thread)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from emkit.engine.normalization import to_model
+from emkit.plugin_api import to_model
 from emkit.testing.harness import make_context
 from emkit_atomfinder.points import find_peaks, mask_columns
 from emkit_atomfinder.task import AtomLocalization, AtomLocalizationConfig, focal_loss

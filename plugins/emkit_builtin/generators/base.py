@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from emkit.interfaces import Generator
+from emkit.plugin_api import crop, pad_to_multiple
 from emkit_builtin.generators.init import pix2pix_init
-from emkit_builtin.generators.padding import crop, pad_to_multiple
 
 
 class PaddedGenerator(Generator):

@@ -16,9 +16,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from emkit.engine.normalization import from_model, to_model
 from emkit.interfaces import Pretext
 from emkit.ops import DegradeRanges, degrade_pair, sample_degrade_params
+from emkit.plugin_api import StepContext, from_model, to_model
 from emkit_builtin.pretexts.gan_loss import gan_loss
 from emkit_builtin.pretexts.patchgan import PatchDiscriminator
 
@@ -79,7 +79,7 @@ class Pix2Pix(Pretext):
         }
         return self.optimizers
 
-    def make_pairs(self, batch: dict[str, torch.Tensor], ctx: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    def make_pairs(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> tuple[torch.Tensor, torch.Tensor]:
         """(clean, degraded) crops in generator space, produced by the fused op on device."""
         images = batch["image"]
         size = (self.config.crop, self.config.crop)
@@ -89,7 +89,7 @@ class Pix2Pix(Pretext):
             clean, degraded = degrade_pair(images.contiguous(), params, size, ctx.seed)
         return ctx.prepare(to_model(clean)), ctx.prepare(to_model(degraded))
 
-    def training_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, float]:
+    def training_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, float]:
         opt = self.optimizers
         clean, degraded = self.make_pairs(batch, ctx)
         gen, disc = self.net("generator"), self.net("discriminator")
@@ -123,7 +123,7 @@ class Pix2Pix(Pretext):
         opt["generator"].step()
         return {"loss_d": loss_d.item(), "loss_g_gan": loss_gan.item(), "loss_g_l1": loss_l1.item()}
 
-    def validation_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def validation_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         clean, degraded = self.make_pairs(batch, ctx)
         with ctx.autocast():
             fake = self.generator(degraded)
@@ -134,7 +134,7 @@ class Pix2Pix(Pretext):
             "l1_identity": (degraded - clean).abs().mean(dims) / 2,
         }
 
-    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: Any) -> list[torch.Tensor]:
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> list[torch.Tensor]:
         clean, degraded = self.make_pairs(batch, ctx)
         with ctx.autocast():
             fake = self.generator(degraded).float()

@@ -9,14 +9,13 @@ same geometry for input and target; validation/test use whole images.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from emkit.engine.normalization import from_model, to_model, to_unit
-from emkit.interfaces import Task
 from emkit.augment import AugmentConfig, augment_pair
+from emkit.interfaces import Task
+from emkit.plugin_api import StepContext, from_model, to_model, to_unit
 
 
 @dataclasses.dataclass
@@ -41,12 +40,12 @@ class Restoration(Task):
     def out_channels(self) -> int:
         return self.config.channels
 
-    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image, target = augment_pair(batch["image"], batch["target"], crop=self.config.crop,
                                      ranges=self.config.augment.ranges(), ctx=ctx, other_is_mask=False)
         return {"input": ctx.prepare(to_model(image)), "target": target, "image": image}
 
-    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image = to_unit(batch["image"])
         return {"input": to_model(image), "target": to_unit(batch["target"]), "image": image}
 

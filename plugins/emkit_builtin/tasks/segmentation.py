@@ -10,14 +10,13 @@ cross-entropy, Dice and IoU averaged over foreground classes. Training uses rand
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from emkit.engine.normalization import from_model, to_model, to_unit
-from emkit.interfaces import Task
 from emkit.augment import AugmentConfig, augment_pair
+from emkit.interfaces import Task
+from emkit.plugin_api import StepContext, to_model, to_unit
 
 EPS = 1e-6
 
@@ -59,12 +58,12 @@ class Segmentation(Task):
     def out_channels(self) -> int:
         return 1 if self.config.classes == 2 else self.config.classes
 
-    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image, mask = augment_pair(batch["image"], batch["mask"], crop=self.config.crop,
                                    ranges=self.config.augment.ranges(), ctx=ctx, other_is_mask=True)
         return {"input": ctx.prepare(to_model(image)), "mask": mask.round().long(), "image": image}
 
-    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image = to_unit(batch["image"])
         return {"input": to_model(image), "mask": batch["mask"].long(), "image": image}
 

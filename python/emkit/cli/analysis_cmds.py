@@ -51,5 +51,7 @@ def register(app: typer.Typer) -> None:
         config: Optional[list[Path]] = typer.Option(None, "--config", "-c"),
     ) -> None:
         from emkit.engine.sweep import sweep as run_sweep
+        from emkit.report import write_report
 
-        run_sweep(overrides, [str(c) for c in config or []], name=name, runs_dir=runs_dir)
+        paths = run_sweep(overrides, [str(c) for c in config or []], name=name, runs_dir=runs_dir)
+        typer.echo(f"report: {write_report(paths, Path(runs_dir) / name / 'report')}")

@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         for kind, plugin in targets:
             try:
                 registry.load(kind, plugin)
-                from emkit.testing.contract import validate_plugin
+                from emkit.testing import validate_plugin
 
                 problems = validate_plugin(kind, plugin)
             except PluginError as exc:

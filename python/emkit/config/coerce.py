@@ -171,3 +171,17 @@ def to_dict(obj: Any) -> dict[str, Any]:
         return v
 
     return plain(obj)
+
+
+def numeric_fields_without_range(cls: type, prefix: str = "") -> list[str]:
+    """Dotted names of int/float fields of dataclass ``cls`` (recursively) that declare no range."""
+    missing: list[str] = []
+    types_ = field_types(cls)
+    for f in dataclasses.fields(cls):
+        tp = types_[f.name]
+        name = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(tp):
+            missing += numeric_fields_without_range(tp, name + ".")
+        elif is_numeric(tp) and declared_range(cls, f.name) is None:
+            missing.append(name)
+    return missing

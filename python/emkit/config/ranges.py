@@ -8,7 +8,7 @@ A field declares its range in its dataclass metadata::
 ``(lo, hi)`` is inclusive; ``None`` leaves a side open; ``"exclusive_min": True`` /
 ``"exclusive_max": True`` make a bound strict (a learning rate must be > 0, a split
 fraction < 1). Plugins write the metadata
-directly (no import needed); ``ranged`` is the same thing in one call. The coercion layer
+directly (no import needed); ``ranged`` is the same thing in one call; ``coerce.numeric_fields_without_range`` lists fields that declare none. The coercion layer
 (``coerce.build_dataclass``) checks every value (each item of a list) against it, so a bad
 number fails during config resolution, before any run folder exists, with one line naming
 the key, the value and the range. ``None`` for an ``Optional`` field is always allowed.
@@ -127,18 +127,3 @@ def check_number(key: str, value: Any, declared: Range | None) -> None:
     if declared is not None and not declared.contains(value):
         raise ConfigError(f"Invalid value for {key!r}: {show_value(value)} is outside the valid range {declared}")
 
-
-def numeric_fields_without_range(cls: type, prefix: str = "") -> list[str]:
-    """Dotted names of int/float fields of dataclass ``cls`` (recursively) that declare no range."""
-    from emkit.config.coerce import field_types, is_numeric
-
-    missing: list[str] = []
-    types_ = field_types(cls)
-    for f in dataclasses.fields(cls):
-        tp = types_[f.name]
-        name = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(tp):
-            missing += numeric_fields_without_range(tp, name + ".")
-        elif is_numeric(tp) and declared_range(cls, f.name) is None:
-            missing.append(name)
-    return missing

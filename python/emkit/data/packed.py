@@ -100,6 +100,40 @@ def _slices(arr: np.ndarray, path: Path) -> list[np.ndarray]:
     raise BadFileError(path, f"wrong rank: cannot pack an array of shape {tuple(arr.shape)} as 2-D images")
 
 
+def _pack_format(first: np.ndarray, size: Optional[int], dtype: str) -> tuple[tuple[int, int], np.dtype]:
+    """(shape, stored dtype) of a pack, fixed by its first image."""
+    fitted = fit(first, size)
+    auto = np.uint8 if first.dtype == np.uint8 else np.uint16
+    return (int(fitted.shape[0]), int(fitted.shape[1])), np.dtype(auto if dtype == "auto" else dtype)
+
+
+def _fit_all(path: Path, images: list[np.ndarray], size: Optional[int], shape: tuple[int, int],
+             store: np.dtype) -> list[np.ndarray]:
+    """Every image of one file fitted to the pack's shape and converted to its dtype."""
+    prepared = []
+    for img in images:
+        img = fit(img, size)
+        if img.shape != shape:
+            raise BadFileError(
+                path, f"size {img.shape[1]}x{img.shape[0]} differs from the pack's {shape[1]}x{shape[0]} "
+                "(pass --size to crop/pad every image to one size)"
+            )
+        prepared.append(_to_dtype(img, store))
+    return prepared
+
+
+def _check_pack_arguments(src_path: Path, out_path: Path, dtype: str, on_error: str) -> None:
+    """Refuse a missing source folder, unknown options or an output folder already packed."""
+    if not src_path.is_dir():
+        raise DataError(f"{src_path}: source folder not found" if not src_path.exists() else f"{src_path}: not a folder")
+    if on_error not in ("raise", "skip"):
+        raise DataError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if dtype not in ("auto", "uint8", "uint16"):
+        raise DataError(f"dtype must be auto, uint8 or uint16, got {dtype!r}")
+    if (out_path / INDEX).exists():
+        raise DataError(f"{out_path}: already holds a complete pack ({INDEX}); choose another output folder")
+
+
 def pack_folder(
     src: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -120,14 +154,7 @@ def pack_folder(
     ``stop_after``: stop (resumably) after that many files -- for tests of resuming.
     """
     src_path, out_path = Path(src), Path(out)
-    if not src_path.is_dir():
-        raise DataError(f"{src_path}: source folder not found" if not src_path.exists() else f"{src_path}: not a folder")
-    if on_error not in ("raise", "skip"):
-        raise DataError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    if dtype not in ("auto", "uint8", "uint16"):
-        raise DataError(f"dtype must be auto, uint8 or uint16, got {dtype!r}")
-    if (out_path / INDEX).exists():
-        raise DataError(f"{out_path}: already holds a complete pack ({INDEX}); choose another output folder")
+    _check_pack_arguments(src_path, out_path, dtype, on_error)
     loops: list[list[str]] = []
     files = list_images(src_path, on_problem=None if on_error == "raise" else
                         lambda exc: loops.append([os.path.relpath(exc.path, src_path), exc.reason]))
@@ -156,19 +183,8 @@ def pack_folder(
             try:
                 images = _slices(read_image(path, check=True), path)
                 if shape is None:
-                    first = fit(images[0], size)
-                    shape = (int(first.shape[0]), int(first.shape[1]))
-                    auto = np.uint8 if images[0].dtype == np.uint8 else np.uint16
-                    store = np.dtype(auto if dtype == "auto" else dtype)
-                prepared = []
-                for img in images:
-                    img = fit(img, size)
-                    if img.shape != shape:
-                        raise BadFileError(
-                            path, f"size {img.shape[1]}x{img.shape[0]} differs from the pack's {shape[1]}x{shape[0]} "
-                            "(pass --size to crop/pad every image to one size)"
-                        )
-                    prepared.append(_to_dtype(img, store))
+                    shape, store = _pack_format(images[0], size, dtype)
+                prepared = _fit_all(path, images, size, shape, store)
             except BadFileError as exc:
                 if on_error == "raise":
                     raise

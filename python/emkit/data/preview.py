@@ -1,7 +1,7 @@
 """Look at a dataset before training: build it from ``key=value`` options, grid, statistics.
 
-``build_dataset`` constructs a dataset plugin exactly as a run would (validated Config,
-split, optional ``select_target``). ``render_grid`` draws samples as the network will
+``build_dataset`` constructs a dataset plugin from ``key=value`` items exactly as a run
+would (validated Config, split, optional ``select_target``). ``render_grid`` draws samples as the network will
 see them -- integers divided by their dtype's maximum, floats clipped to [0, 1] -- with
 the target and a colour-coded mask beside each image, and ``describe`` reports shape,
 dtype and mean/std/min/max per key so wrong scaling or empty masks show up at once.
@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
-from emkit.errors import ConfigError, DataError
+from emkit.errors import DataError
 
 #: Colours of mask classes 1, 2, ... (class 0 stays black).
 MASK_COLOURS = np.array(
@@ -26,24 +26,17 @@ MASK_COLOURS = np.array(
 
 
 def build_dataset(name: str, overrides: Sequence[str] = (), split: str = "train", target: Optional[str] = None):
-    """The dataset plugin ``name`` configured by ``key=value`` items (``data.`` prefix optional)."""
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
-    from emkit.config.overrides import parse_value
+    """The dataset plugin ``name`` configured by ``key=value`` items (``data.`` prefix optional).
 
-    cls = registry.load("data", name)
-    values: dict[str, Any] = {}
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        key = key.strip().removeprefix("data.")
-        if not sep or not key:
-            raise ConfigError(f"Expected key=value, got {item!r} (e.g. root=/data/cem limit=100)")
-        values[key] = parse_value(raw)
-    config = build_dataclass(cls.Config, values, "data", owner=f"dataset {name!r}")
-    dataset = cls(config, split)
-    if target:
-        dataset.select_target(target)
-    return dataset
+    The items are parsed by the config layer's ``parse_overrides`` (as ``data.<key>=...``)
+    and the dataset is built by ``emkit.models.build_dataset``, exactly as a run builds it.
+    """
+    from emkit.config.overrides import parse_overrides
+    from emkit.models import build_dataset as build
+
+    items = [item if item.strip().startswith("data.") else f"data.{item.strip()}" for item in overrides]
+    values = parse_overrides(items).get("data", {})
+    return build(name, values, split, target or None)
 
 
 def pick(n_total: int, n: int) -> list[int]:

@@ -12,10 +12,10 @@ from emkit.config import resolve
 from emkit.engine import distributed
 from emkit.engine.atomic import write_text_atomic
 from emkit.engine.checkpoint import latest
-from emkit.engine.context import StepContext
-from emkit.engine.devices import autocast_factory, select_device
-from emkit.engine.objective import build_objective
-from emkit.engine.trainer import TEST_SALT, build_dataset, eval_loader, evaluate
+from emkit.engine.devices import select_device
+from emkit.engine.evaluation import TEST_SALT, eval_loader, evaluate
+from emkit.engine.objective import build_objective, prepare_objective
+from emkit.engine.run_data import run_dataset
 from emkit.engine.weights import WEIGHTS, load_tensors
 from emkit.errors import EmkitError
 
@@ -43,11 +43,9 @@ def evaluate_run(run_dir: str | Path, *, split: str = "test", device: str = "aut
         objective.generator.load_state_dict(own)
         source = pointer["weights"]
     dev = select_device(device)
-    for module in objective.modules().values():
-        module.to(dev)
-    ds = build_dataset(cfg, split, getattr(objective, "dataset_target", None))
+    ctx = prepare_objective(objective, dev, precision=cfg.train.precision).ctx
+    ds = run_dataset(cfg, split, objective.dataset_target)
     loader = eval_loader(ds, batch_size or cfg.train.batch_size, distributed.DistInfo(), 0, dev.type == "cuda")
-    ctx = StepContext(device=dev, autocast=autocast_factory(dev, cfg.train.precision))
     with torch.no_grad():
         metrics, _ = evaluate(objective, loader, ctx, distributed.DistInfo(), TEST_SALT, None, cfg.run.seed)
     result = {"split": split, "weights": source, "samples": len(ds), **metrics}

@@ -8,17 +8,16 @@ message naming the differing layers.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from emkit.config import ResolvedConfig
 from emkit.engine.weights import load_tensors, read_spec, resolve_weights
 from emkit.errors import EmkitError
+from emkit.interfaces import Generator
 from emkit.models import build_generator
 
 
-def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Any:
+def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Generator:
     """The configured generator, initialised from ``cfg.run.init``."""
     name = cfg.plugin_name("generator")
     if name is None:
@@ -48,7 +47,7 @@ def _describe_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch
     return "; ".join(parts)
 
 
-def load_pretrained(init: str, cfg: ResolvedConfig, out_channels: int | None) -> Any:
+def load_pretrained(init: str, cfg: ResolvedConfig, out_channels: int | None) -> Generator:
     weights = resolve_weights(init)
     spec = read_spec(weights)
     name = cfg.plugin_name("generator")

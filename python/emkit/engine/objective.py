@@ -1,21 +1,35 @@
-"""Build what the loop trains: a pretext plugin, or a task wrapped in ``TaskObjective``.
+"""Build what the loop trains and set it up for stepping, in one place.
 
-Both expose the same methods (modules, bind, configure_optimizers, training_step,
-validation_step, sample_panels), so the loop has no pretext/task special cases.
+``build_objective(cfg)``: a pretext plugin, or a task wrapped in ``TaskObjective``; both
+satisfy ``emkit.plugin_api.Objective``, so the loop has no pretext/task special cases.
+``prepare_objective(objective, device, ...)``: modules on the device and bound (DDP /
+compile / channels_last), optimizers configured and the ``StepContext`` the steps get --
+the sequence the trainer, ``emkit eval``, the benchmarks and the contract kit share.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 import torch
 
 from emkit import registry
 from emkit.config import ResolvedConfig
+from emkit.engine.devices import autocast_factory
 from emkit.engine.generator_init import build_run_generator
+from emkit.plugin_api import Objective, StepContext
 
 
-def build_objective(cfg: ResolvedConfig) -> Any:
+@dataclasses.dataclass
+class PreparedObjective:
+    """An objective ready to step: its optimizers and the step context."""
+
+    objective: Objective
+    optimizers: dict[str, torch.optim.Optimizer]
+    ctx: StepContext
+
+
+def build_objective(cfg: ResolvedConfig) -> Objective:
     """The pretext or task objective of ``cfg`` with its generator (weights initialised)."""
     pretext_name = cfg.plugin_name("pretext")
     if pretext_name is not None:
@@ -32,7 +46,7 @@ def build_objective(cfg: ResolvedConfig) -> Any:
     return TaskObjective(task, generator, cfg)
 
 
-def forward_modules(objective: Any, device: torch.device, *, ddp: bool, compile_: bool,
+def forward_modules(objective: Objective, device: torch.device, *, ddp: bool, compile_: bool,
                     channels_last: bool) -> None:
     """Move modules to ``device`` and bind the (DDP-wrapped / compiled) versions for steps."""
     wrapped: dict[str, torch.nn.Module] = {}
@@ -52,3 +66,17 @@ def forward_modules(objective: Any, device: torch.device, *, ddp: bool, compile_
             fwd = torch.compile(fwd)
         wrapped[name] = fwd
     objective.bind(wrapped)
+
+
+def prepare_objective(objective: Objective, device: torch.device, *, precision: str = "fp32", ddp: bool = False,
+                      compile_: bool = False, channels_last: bool = False,
+                      grad_clip: float | None = None) -> PreparedObjective:
+    """Modules on ``device`` and bound, optimizers configured, and the step context.
+
+    ``precision`` is ``train.precision`` (``auto`` = bf16 autocast on CUDA, fp32 on the CPU).
+    """
+    forward_modules(objective, device, ddp=ddp, compile_=compile_, channels_last=channels_last)
+    optimizers = objective.configure_optimizers()
+    ctx = StepContext(device=device, autocast=autocast_factory(device, precision), channels_last=channels_last,
+                      grad_clip=grad_clip)
+    return PreparedObjective(objective, optimizers, ctx)

@@ -3,7 +3,8 @@
 ``emkit sweep task=segmentation generator.blocks=2,4 init=random,runs/pre seed=0,1``
 runs 8 trainings one after another under ``runs/<sweep>/<key=value,...>/``. A run with
 an exported generator is skipped, a run with a checkpoint is resumed, a run that died
-before its first checkpoint is started again; finally the comparison report is written.
+before its first checkpoint is started again. The CLI then writes the comparison report
+(``emkit.report`` reads run directories; the engine does not depend on it).
 """
 
 from __future__ import annotations
@@ -53,9 +54,9 @@ def run_name(combo: list[str], varying: set[str]) -> str:
     return f"{slug}-{digest}"
 
 
-def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> Path:
+def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> list[Path]:
+    """Train every combination; return the run directories (under ``runs_dir/name``)."""
     from emkit.engine.launch import launch
-    from emkit.report import write_report
 
     combos = expand(overrides)
     varying = {item.split("=", 1)[0] for item in overrides if len(split_top_level(item.split("=", 1)[1])) > 1}
@@ -75,6 +76,4 @@ def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir:
             shutil.rmtree(path)  # died before its first checkpoint: nothing to keep
         print(f"[{i}/{len(combos)}] {' '.join(combo)}", flush=True)
         launch([*combo, f"runs_dir={root}", f"name={path.name}"], config_files)
-    report = write_report(paths, root / "report")
-    print(f"report: {report}", flush=True)
-    return report
+    return paths

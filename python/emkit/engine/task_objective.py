@@ -7,18 +7,20 @@ single optimizer (with an optional learning-rate multiplier for the body and
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
 from emkit.config import ResolvedConfig
 from emkit.config.settle import settled_lr
 from emkit.errors import ConfigError
+from emkit.interfaces import Generator, Task
+from emkit.plugin_api import BoundModules, StepContext
 
 
-class TaskObjective:
-    def __init__(self, task: Any, generator: Any, cfg: ResolvedConfig) -> None:
+class TaskObjective(BoundModules):
+    """A ``Task`` plugin as an ``emkit.plugin_api.Objective`` (one optimizer, engine-run steps)."""
+
+    def __init__(self, task: Task, generator: Generator, cfg: ResolvedConfig) -> None:
         self.task = task
         self.generator = generator
         self.requires = ("image", task.target_key)
@@ -32,12 +34,6 @@ class TaskObjective:
 
     def modules(self) -> dict[str, nn.Module]:
         return {"generator": self.generator}
-
-    def bind(self, forward_modules: dict[str, nn.Module]) -> None:
-        self._forward = dict(forward_modules)
-
-    def net(self) -> nn.Module:
-        return self._forward.get("generator", self.generator)
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         if self.freeze not in (None, "", "none"):
@@ -61,7 +57,7 @@ class TaskObjective:
         self.optimizer = torch.optim.Adam(groups, lr=self.lr, betas=(0.9, 0.999))
         return {"generator": self.optimizer}
 
-    def training_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, float]:
+    def training_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, float]:
         with ctx.data_timer():
             prepared = self.task.prepare_batch(batch, ctx)
         self.optimizer.zero_grad(set_to_none=True)
@@ -75,14 +71,14 @@ class TaskObjective:
         self.optimizer.step()
         return {"loss": loss.item()}
 
-    def validation_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def validation_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         prepared = self.task.prepare_eval_batch(batch, ctx)
         with ctx.autocast():
             prediction = self.generator(ctx.prepare(prepared["input"])).float()
         metrics = dict(self.task.metrics(prediction, prepared))
         return metrics
 
-    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: Any) -> list[torch.Tensor]:
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> list[torch.Tensor]:
         prepared = self.task.prepare_eval_batch(batch, ctx)
         with ctx.autocast():
             prediction = self.generator(ctx.prepare(prepared["input"])).float()

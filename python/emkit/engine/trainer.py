@@ -1,139 +1,111 @@
 """The training loop shared by pretexts and tasks.
 
-One call of ``train(cfg)``: set up devices/DDP, data, the objective and its optimizers;
-resume from the newest checkpoint when ``resume=`` names a run; loop over epochs with
-per-step logging, validation every epoch (and test evaluation at ``eval_epochs``),
-sample grids, atomic checkpoints every epoch and every ``train.checkpoint_every``
-steps; finally export ``generator.safetensors`` + ``generator.json``.
+One call of ``train(cfg)``, in named steps: ``setup_runtime`` (devices, DDP,
+determinism), ``start_run`` (objective, data, run directory, optimizers, resume from the
+newest checkpoint when ``resume=`` names a run), then per epoch ``train_epoch`` (steps
+with logging and checkpoints every ``train.checkpoint_every`` steps) and ``end_epoch``
+(validation, test evaluation at ``eval_epochs``, sample grids, checkpoint); finally
+``finish_run`` exports ``generator.safetensors`` + ``generator.json``.
 
 Determinism: the data order depends only on (seed, epoch), every random choice inside a
 step is seeded by (seed, rank, step), and the learning rate is a pure function of the
 step, so a run killed and resumed from a checkpoint ends with the same weights as an
 uninterrupted one (CPU, ``train.deterministic=true``).
 
-Test hooks (environment): ``EMKIT_FAULT_KILL_AT_STEP=N`` SIGKILLs the process after step
-N (to test resume after a real kill); ``EMKIT_DUMP_RANK_WEIGHTS=DIR`` makes every rank
-write its final generator weights (to check DDP ranks agree).
+Callbacks (``emkit.engine.callbacks``) observe the run after each step and at the end;
+emkit's tests inject faults through them, the loop itself has no test hooks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import os
-import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
-from torch.utils.data import DataLoader
 
-from emkit import registry
 from emkit.config import ResolvedConfig
 from emkit.engine import checkpoint, distributed, honour, run_dir as run_dirs
-from emkit.engine.context import StepContext, step_seed
-from emkit.engine.devices import autocast_factory, select_device
+from emkit.engine.callbacks import TrainCallback, from_environment
+from emkit.engine.devices import select_device
+from emkit.engine.evaluation import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
 from emkit.engine.metrics_log import MetricsLog
-from emkit.engine.objective import build_objective, forward_modules
+from emkit.engine.objective import build_objective, prepare_objective
 from emkit.engine.progress import Progress
-from emkit.engine.sampler import ResumableDistributedSampler
+from emkit.engine.resumable_sampler import ResumableDistributedSampler
+from emkit.engine.run_data import check_data, run_dataset
 from emkit.engine.samples import save_grid
-from emkit.engine.stop import StopRequest, TrainingInterrupted
 from emkit.engine.schedule import lr_factor
+from emkit.engine.seeds import step_seed
+from emkit.engine.stop import StopRequest, TrainingInterrupted
 from emkit.engine.weights import export_generator
 from emkit.errors import DataError, EmkitError
 from emkit.models import generator_spec
 from emkit.ops import ops_summary, set_ops_mode
-
-VAL_SALT = 0x5A17
-TEST_SALT = 0x7E57
+from emkit.plugin_api import Objective, StepContext
 
 
-def build_dataset(cfg: ResolvedConfig, split: str, target: str | None) -> Any:
-    name = cfg.plugin_name("data")
-    if name is None:
-        raise EmkitError("No dataset chosen; add data=<name> (see `emkit plugins list`)")
-    cls = registry.load("data", name)
-    ds = cls(cfg.plugin_config("data"), split)
-    if target is not None:
-        ds.select_target(target)
-    return ds
+@dataclasses.dataclass
+class Runtime:
+    """Where the run executes: process group, device and memory format."""
+
+    dist_info: distributed.DistInfo
+    device: torch.device
+    channels_last: bool
 
 
-def _check_data(ds: Any, objective: Any, split: str, cfg: ResolvedConfig) -> None:
-    if len(ds) == 0:
-        raise DataError(f"Dataset {cfg.plugin_name('data')!r} has no samples in its {split} split")
-    needed = [k for k in getattr(objective, "requires", ("image",)) if k != "image"]
-    provides = set(getattr(ds, "provides", ()))
-    missing = [k for k in needed if k not in provides]
-    if missing:
-        raise DataError(
-            f"Dataset {cfg.plugin_name('data')!r} provides {sorted(provides) or 'images only'} "
-            f"but the objective needs {missing}"
-        )
+@dataclasses.dataclass
+class TrainRun:
+    """Everything one training run holds; the named steps below read and advance it."""
+
+    cfg: ResolvedConfig
+    rt: Runtime
+    objective: Objective
+    optimizers: dict[str, torch.optim.Optimizer]
+    ctx: StepContext
+    train_ds: Any
+    val_ds: Any
+    out: Path
+    sampler: ResumableDistributedSampler
+    steps_per_epoch: int
+    val_loader: Any
+    metrics: MetricsLog | None
+    progress: Progress | None = None
+    callbacks: list[TrainCallback] = dataclasses.field(default_factory=list)
+    #: Finished optimisation steps; the epoch and the batch within it to start from.
+    step: int = 0
+    epoch: int = 0
+    start_epoch: int = 0
+    start_in_epoch: int = 0
+
+    @property
+    def dist_info(self) -> distributed.DistInfo:
+        return self.rt.dist_info
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * self.cfg.train.epochs
+
+    @property
+    def pin(self) -> bool:
+        return self.rt.device.type == "cuda"
+
+    def save(self, epoch: int, epoch_step: int) -> None:
+        """Checkpoint (rank 0) after ``epoch_step`` batches of ``epoch``; all ranks wait."""
+        modules = self.objective.modules()
+        for module in modules.values():
+            distributed.sync_buffers(self.dist_info, module)
+        if self.dist_info.is_main:
+            checkpoint.save_checkpoint(self.out / "checkpoints", step=self.step, modules=modules,
+                                       optimizers=self.optimizers, extra={"epoch": epoch, "epoch_step": epoch_step})
+        distributed.barrier(self.dist_info)
 
 
-def _loader(ds: Any, batch_size: int, sampler: Any, workers: int, pin: bool) -> DataLoader:
-    return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                      pin_memory=pin, drop_last=False, persistent_workers=False)
-
-
-def eval_loader(ds: Any, batch_size: int, dist_info: distributed.DistInfo, workers: int, pin: bool) -> DataLoader:
-    """Fixed-order loader over a whole split (sharded across ranks in DDP)."""
-    sampler = None
-    if dist_info.enabled:
-        sampler = torch.utils.data.DistributedSampler(ds, num_replicas=dist_info.world_size, rank=dist_info.rank,
-                                                      shuffle=False, drop_last=False)
-    return _loader(ds, batch_size, sampler, workers, pin)
-
-
-def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
-
-
-def _set_lr(optimizers: dict[str, torch.optim.Optimizer], factor: float) -> float:
-    lr = 0.0
-    for opt in optimizers.values():
-        for group in opt.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-            group["lr"] = group["initial_lr"] * factor
-            lr = group["lr"]
-    return lr
-
-
-def evaluate(objective: Any, loader: DataLoader, ctx: StepContext, dist_info: distributed.DistInfo,
-             salt: int, max_batches: int | None, seed: int) -> tuple[dict[str, float], dict[str, Any] | None]:
-    """Mean of per-sample metrics over ``loader`` (summed across ranks); first batch kept."""
-    for module in objective.modules().values():
-        module.eval()
-    sums: dict[str, torch.Tensor] = {}
-    count = torch.zeros((), dtype=torch.float64)
-    first = None
-    with torch.no_grad():
-        for i, batch in enumerate(loader):
-            if max_batches is not None and i >= max_batches:
-                break
-            batch = _to_device(batch, ctx.device)
-            ctx.seed = step_seed(seed, 0, i, salt)
-            metrics = objective.validation_step(batch, ctx)
-            for key, values in metrics.items():
-                values = values.detach().double().cpu()
-                sums[key] = sums.get(key, torch.zeros((), dtype=torch.float64)) + values.sum()
-                n = values.numel()
-            count += n
-            if first is None:
-                first = batch
-    keys = sorted(sums)
-    packed = torch.stack([sums[k] for k in keys] + [count]) if keys else count.reshape(1)
-    packed = distributed.all_reduce_sum(dist_info, packed.to(ctx.device if dist_info.enabled and ctx.device.type == "cuda" else "cpu")).cpu()
-    total = float(packed[-1])
-    for module in objective.modules().values():
-        module.train()
-    return {k: float(packed[i]) / max(total, 1.0) for i, k in enumerate(keys)}, first
-
-
-def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_progress: bool = True) -> Path:
-    """Train according to ``cfg``; return the run directory."""
+# ---------------------------------------------------------------- setup -----------------
+def setup_runtime(cfg: ResolvedConfig) -> Runtime:
+    """Join the process group, pick the device and the determinism/TF32 settings."""
     preliminary = select_device(cfg.train.device, 0) if cfg.train.device != "auto" else None
     device_type = preliminary.type if preliminary else ("cuda" if torch.cuda.is_available() else "cpu")
     dist_info = distributed.init(device_type)
@@ -149,27 +121,21 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     channels_last = cfg.train.channels_last if cfg.train.channels_last is not None else device.type == "cuda"
+    return Runtime(dist_info, device, channels_last)
 
-    objective = build_objective(cfg)
-    target = getattr(objective, "dataset_target", None)
-    train_ds = build_dataset(cfg, "train", target)
-    val_ds = build_dataset(cfg, "val", target)
-    _check_data(train_ds, objective, "train", cfg)
-    if len(val_ds):
-        _check_data(val_ds, objective, "val", cfg)
 
-    # Run directory (rank 0 creates it; the others learn its path).
+def open_run_dir(cfg: ResolvedConfig, dist_info: distributed.DistInfo, resume_dir: str | Path | None) -> Path:
+    """The run directory: ``resume_dir``, or a new one rank 0 creates and broadcasts."""
     if resume_dir is not None:
-        out = Path(resume_dir)
+        out: Path | None = Path(resume_dir)
     else:
         out = run_dirs.create(cfg) if dist_info.is_main else None
-    out = Path(distributed.broadcast_object(dist_info, str(out) if out else None))
+    return Path(distributed.broadcast_object(dist_info, str(out) if out else None))
 
-    forward_modules(objective, device, ddp=dist_info.enabled, compile_=cfg.train.compile,
-                    channels_last=channels_last)
-    optimizers = objective.configure_optimizers()
-    modules = objective.modules()
 
+def plan_epochs(cfg: ResolvedConfig, train_ds: Any, dist_info: distributed.DistInfo, out: Path) -> tuple[Any, int]:
+    """The resumable train sampler and the number of steps per epoch (settled with the data
+    and recorded in the run directory by rank 0)."""
     bs = cfg.train.batch_size
     sampler = ResumableDistributedSampler(train_ds, num_replicas=dist_info.world_size, rank=dist_info.rank,
                                           seed=cfg.run.seed, shuffle=True, drop_last=True)
@@ -179,144 +145,228 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
             f"The train split has {len(train_ds)} samples, fewer than one batch of {bs} per process; "
             "lower train.batch_size or add data"
         )
-    steps_per_epoch = honour.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
-    total_steps = steps_per_epoch * cfg.train.epochs
-    pin = device.type == "cuda"
-    val_loader = eval_loader(val_ds, bs, dist_info, cfg.train.num_workers, pin)
+    return sampler, honour.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
 
+
+def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
+              callbacks: Sequence[TrainCallback]) -> TrainRun:
+    """Objective, datasets, run directory, optimizers, loaders and the metrics log."""
+    objective = build_objective(cfg)
+    target = objective.dataset_target
+    train_ds = run_dataset(cfg, "train", target)
+    val_ds = run_dataset(cfg, "val", target)
+    check_data(train_ds, objective, "train", cfg)
+    if len(val_ds):
+        check_data(val_ds, objective, "val", cfg)
+    out = open_run_dir(cfg, rt.dist_info, resume_dir)
+    prepared = prepare_objective(objective, rt.device, precision=cfg.train.precision, ddp=rt.dist_info.enabled,
+                                 compile_=cfg.train.compile, channels_last=rt.channels_last,
+                                 grad_clip=cfg.train.grad_clip)
+    sampler, steps_per_epoch = plan_epochs(cfg, train_ds, rt.dist_info, out)
+    val_loader = eval_loader(val_ds, cfg.train.batch_size, rt.dist_info, cfg.train.num_workers,
+                             rt.device.type == "cuda")
     metrics = MetricsLog(out / "metrics.csv",
                          tensorboard_dir=(out / "tensorboard") if cfg.run.logger == "tensorboard" else None) \
-        if dist_info.is_main else None
+        if rt.dist_info.is_main else None
+    return TrainRun(cfg, rt, objective, prepared.optimizers, prepared.ctx, train_ds, val_ds, out, sampler,
+                    steps_per_epoch, val_loader, metrics, callbacks=list(callbacks))
 
-    start_epoch, start_in_epoch, step = 0, 0, 0
-    if resume_dir is not None:
-        state = checkpoint.load_checkpoint(out / "checkpoints", modules=modules, optimizers=optimizers)
-        if state is not None:
-            step = state["step"]
-            start_epoch, start_in_epoch = state["epoch"], state["epoch_step"]
-            if start_in_epoch >= steps_per_epoch:
-                start_epoch, start_in_epoch = start_epoch + 1, 0
-            if metrics is not None:
-                metrics.truncate_after(step)
 
-    ctx = StepContext(device=device, autocast=autocast_factory(device, cfg.train.precision),
-                      channels_last=channels_last, grad_clip=cfg.train.grad_clip)
-    progress = Progress(total_steps, enabled=show_progress and dist_info.is_main, log_every=cfg.train.log_every)
-    if not len(val_ds):
-        progress.message("warning: the validation split is empty; no validation metrics will be logged")
-    if step:
-        progress.message(f"resuming {out} at step {step} (epoch {start_epoch + 1}, batch {start_in_epoch})")
+def restore(run: TrainRun) -> None:
+    """Continue from the newest checkpoint in the run directory, if there is one."""
+    state = checkpoint.load_checkpoint(run.out / "checkpoints", modules=run.objective.modules(),
+                                       optimizers=run.optimizers)
+    if state is None:
+        return
+    run.step = state["step"]
+    run.start_epoch, run.start_in_epoch = state["epoch"], state["epoch_step"]
+    if run.start_in_epoch >= run.steps_per_epoch:
+        run.start_epoch, run.start_in_epoch = run.start_epoch + 1, 0
+    if run.metrics is not None:
+        run.metrics.truncate_after(run.step)
+
+
+def announce(run: TrainRun, show_progress: bool) -> None:
+    """Create the progress display and say where the run starts."""
+    run.progress = Progress(run.total_steps, enabled=show_progress and run.dist_info.is_main,
+                            log_every=run.cfg.train.log_every)
+    if not len(run.val_ds):
+        run.progress.message("warning: the validation split is empty; no validation metrics will be logged")
+    if run.step:
+        run.progress.message(f"resuming {run.out} at step {run.step} "
+                             f"(epoch {run.start_epoch + 1}, batch {run.start_in_epoch})")
     else:
-        progress.message(f"run directory: {out}")
+        run.progress.message(f"run directory: {run.out}")
 
-    def save(epoch: int, epoch_step: int) -> None:
-        for module in modules.values():
-            distributed.sync_buffers(dist_info, module)
-        if dist_info.is_main:
-            checkpoint.save_checkpoint(out / "checkpoints", step=step, modules=modules, optimizers=optimizers,
-                                       extra={"epoch": epoch, "epoch_step": epoch_step})
-        distributed.barrier(dist_info)
 
-    t_run = time.perf_counter()
-    fault = os.environ.get("EMKIT_FAULT_KILL_AT_STEP")
-    fault_step = int(fault) if fault else None
+# ---------------------------------------------------------------- steps -----------------
+def set_lr(optimizers: dict[str, torch.optim.Optimizer], factor: float) -> float:
+    """Scale every param group's initial learning rate by the schedule's ``factor``."""
+    lr = 0.0
+    for opt in optimizers.values():
+        for group in opt.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+            group["lr"] = group["initial_lr"] * factor
+            lr = group["lr"]
+    return lr
+
+
+class StepWindow:
+    """Loss sums, images and data time over the steps since the last logged row."""
+
+    def __init__(self) -> None:
+        self.losses: dict[str, float] = {}
+        self.steps, self.images, self.data_seconds = 0, 0, 0.0
+        self.started = time.perf_counter()
+
+    def add(self, losses: dict[str, float], images: int, step: int) -> None:
+        for key, value in losses.items():
+            if not math.isfinite(value):
+                raise EmkitError(
+                    f"Loss {key!r} became {value} at step {step}; the last checkpoint is kept. "
+                    "Lower the learning rate or check the data for NaNs"
+                )
+            self.losses[key] = self.losses.get(key, 0.0) + value
+        self.steps += 1
+        self.images += images
+
+    def row(self, lr: float) -> dict[str, float]:
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        row = {k: v / self.steps for k, v in self.losses.items()}
+        row.update(lr=lr, images_per_s=self.images / elapsed, data_time_frac=self.data_seconds / elapsed)
+        return row
+
+
+def train_step(run: TrainRun, batch: dict[str, Any], epoch: int) -> tuple[dict[str, float], float]:
+    """One optimisation step at ``run.step``: seed, learning rate, the objective's step."""
+    ctx = run.ctx
+    ctx.step, ctx.epoch = run.step, epoch
+    ctx.seed = step_seed(run.cfg.run.seed, run.dist_info.rank, run.step)
+    ctx.data_seconds = 0.0
+    lr = set_lr(run.optimizers, lr_factor(run.cfg.train.schedule, run.step, run.total_steps))
+    return run.objective.training_step(batch, ctx), lr
+
+
+def log_window(run: TrainRun, window: StepWindow, epoch: int, lr: float) -> None:
+    """Write the window's mean losses and throughput to metrics.csv and the progress bar."""
+    row = window.row(lr)
+    if run.metrics is not None:
+        run.metrics.log("step", epoch + 1, run.step, row)
+    run.progress.update(run.step, epoch + 1, {k: row[k] for k in list(window.losses)[:3]} |
+                        {"img/s": row["images_per_s"]})
+
+
+def train_epoch(run: TrainRun, epoch: int, stop: StopRequest) -> None:
+    """The steps of ``epoch`` (from the resume point), with logging, callbacks and checkpoints."""
+    cfg, bs, last = run.cfg, run.cfg.train.batch_size, run.steps_per_epoch - 1
+    skip = run.start_in_epoch if epoch == run.start_epoch else 0
+    run.sampler.set_epoch(epoch)
+    run.sampler.set_start(skip * bs)
+    batches = iter(make_loader(run.train_ds, bs, run.sampler, cfg.train.num_workers, run.pin))
+    window = StepWindow()
+    for in_epoch in range(skip, run.steps_per_epoch):
+        t0 = time.perf_counter()
+        batch = to_device(next(batches), run.rt.device)
+        window.data_seconds += time.perf_counter() - t0
+        losses, lr = train_step(run, batch, epoch)
+        window.data_seconds += run.ctx.data_seconds
+        window.add(losses, batch["image"].shape[0] * run.dist_info.world_size, run.step)
+        run.step += 1
+        if run.step % cfg.train.log_every == 0 or in_epoch == last:
+            log_window(run, window, epoch, lr)
+            window = StepWindow()
+        for callback in run.callbacks:
+            callback.on_step_end(run)
+        if stop.requested:
+            run.save(epoch, in_epoch + 1)
+            run.progress.close()
+            raise TrainingInterrupted(f"interrupted at step {run.step}; checkpoint saved. "
+                                      f"Continue with: emkit run resume={run.out}")
+        if cfg.train.checkpoint_every and run.step % cfg.train.checkpoint_every == 0 and in_epoch < last:
+            run.save(epoch, in_epoch + 1)
+
+
+# ---------------------------------------------------------------- epoch end -------------
+def epoch_metrics(run: TrainRun, epoch: int) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """``val_*`` (every epoch) and ``test_*`` (at ``eval_epochs``) metrics; the first val batch."""
+    cfg = run.cfg
+    val, first = ({}, None) if not len(run.val_ds) else evaluate(
+        run.objective, run.val_loader, run.ctx, run.dist_info, VAL_SALT, cfg.train.val_batches, cfg.run.seed)
+    row = {f"val_{k}": v for k, v in val.items()}
+    if (epoch + 1) in cfg.run.eval_epochs:
+        test_ds = run_dataset(cfg, "test", run.objective.dataset_target)
+        test_loader = eval_loader(test_ds, cfg.train.batch_size, run.dist_info, cfg.train.num_workers, run.pin)
+        test, _ = evaluate(run.objective, test_loader, run.ctx, run.dist_info, TEST_SALT, None, cfg.run.seed)
+        row.update({f"test_{k}": v for k, v in test.items()})
+    return row, first
+
+
+def save_samples(run: TrainRun, epoch: int, first: dict[str, Any]) -> None:
+    """The sample grid of the first validation batch, ``samples/epoch_NNN.png``."""
+    run.ctx.seed = step_seed(run.cfg.run.seed, 0, 0, VAL_SALT)
+    with torch.no_grad():
+        set_train_mode(run.objective, False)
+        panels = run.objective.sample_panels(first, run.ctx)
+        set_train_mode(run.objective, True)
+    if panels:
+        save_grid(run.out / "samples" / f"epoch_{epoch + 1:03d}.png", panels)
+
+
+def end_epoch(run: TrainRun, epoch: int) -> None:
+    """Evaluation, metrics row, sample grid and the end-of-epoch checkpoint."""
+    row, first = epoch_metrics(run, epoch)
+    if run.metrics is not None:
+        run.metrics.log("epoch", epoch + 1, run.step, {**row, "ops": ops_summary()})  # ops: which implementation ran
+        if first is not None:
+            save_samples(run, epoch, first)
+    run.progress.message(f"epoch {epoch + 1}/{run.cfg.train.epochs}: " +
+                         "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
+    run.save(epoch, run.steps_per_epoch)
+
+
+# ---------------------------------------------------------------- finish ----------------
+def finish_run(run: TrainRun, started: float) -> None:
+    """Final weights on every rank, callbacks, then (rank 0) export and the summary."""
+    for module in run.objective.modules().values():
+        distributed.sync_buffers(run.dist_info, module)
+    for callback in run.callbacks:
+        callback.on_train_end(run)
+    if run.dist_info.is_main:
+        cfg, generator = run.cfg, run.objective.generator
+        spec = generator_spec(cfg.plugin_name("generator"), generator)
+        spec["trained_with"] = {"pretext": cfg.plugin_name("pretext"), "task": cfg.plugin_name("task"),
+                                "data": cfg.plugin_name("data"), "steps": run.step}
+        export_generator(run.out, spec, generator)
+        problems = run.train_ds.problems() + run.val_ds.problems()
+        if problems:
+            run.progress.message(f"{len(problems)} file(s) were skipped (on_error=skip):")
+            for path, reason in problems[:20]:
+                run.progress.message(f"  {path}: {reason}")
+        run.progress.message(f"done in {time.perf_counter() - started:.1f} s: {run.out}")
+        if run.metrics is not None:
+            run.metrics.close()
+    distributed.barrier(run.dist_info)
+
+
+def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_progress: bool = True,
+          callbacks: Sequence[TrainCallback] = ()) -> Path:
+    """Train according to ``cfg``; return the run directory.
+
+    ``callbacks`` run after each step and at the end, together with those named by
+    ``EMKIT_TRAIN_CALLBACKS`` (see ``emkit.engine.callbacks``).
+    """
+    rt = setup_runtime(cfg)
+    run = start_run(cfg, rt, resume_dir, [*callbacks, *from_environment()])
+    if resume_dir is not None:
+        restore(run)
+    announce(run, show_progress)
+    started = time.perf_counter()
     stop = StopRequest()
     with stop.installed():
-        for epoch in range(start_epoch, cfg.train.epochs):
-            sampler.set_epoch(epoch)
-            skip = start_in_epoch if epoch == start_epoch else 0
-            sampler.set_start(skip * bs)
-            loader = _loader(train_ds, bs, sampler, cfg.train.num_workers, pin)
-            window: dict[str, float] = {}
-            n_window, t_data, t_window, images = 0, 0.0, time.perf_counter(), 0
-            it = iter(loader)
-            for in_epoch in range(skip, steps_per_epoch):
-                t0 = time.perf_counter()
-                batch = next(it)
-                batch = _to_device(batch, device)
-                t_data += time.perf_counter() - t0
-                ctx.step, ctx.epoch = step, epoch
-                ctx.seed = step_seed(cfg.run.seed, dist_info.rank, step)
-                ctx.data_seconds = 0.0
-                lr = _set_lr(optimizers, lr_factor(cfg.train.schedule, step, total_steps))
-                losses = objective.training_step(batch, ctx)
-                t_data += ctx.data_seconds
-                for key, value in losses.items():
-                    if not math.isfinite(value):
-                        raise EmkitError(
-                            f"Loss {key!r} became {value} at step {step}; the last checkpoint is kept. "
-                            "Lower the learning rate or check the data for NaNs"
-                        )
-                    window[key] = window.get(key, 0.0) + value
-                n_window += 1
-                images += batch["image"].shape[0] * dist_info.world_size
-                step += 1
-                if step % cfg.train.log_every == 0 or in_epoch == steps_per_epoch - 1:
-                    elapsed = time.perf_counter() - t_window
-                    row = {k: v / n_window for k, v in window.items()}
-                    row.update(lr=lr, images_per_s=images / max(elapsed, 1e-9),
-                               data_time_frac=t_data / max(elapsed, 1e-9))
-                    if metrics is not None:
-                        metrics.log("step", epoch + 1, step, row)
-                    progress.update(step, epoch + 1, {k: row[k] for k in list(window)[:3]} |
-                                    {"img/s": row["images_per_s"]})
-                    window, n_window, t_data, images, t_window = {}, 0, 0.0, 0, time.perf_counter()
-                if fault_step is not None and step == fault_step:
-                    os.kill(os.getpid(), signal.SIGKILL)  # test hook: die like a killed job
-                if stop.requested:
-                    save(epoch, in_epoch + 1)
-                    progress.close()
-                    raise TrainingInterrupted(f"interrupted at step {step}; checkpoint saved. "
-                                              f"Continue with: emkit run resume={out}")
-                if cfg.train.checkpoint_every and step % cfg.train.checkpoint_every == 0 \
-                        and in_epoch < steps_per_epoch - 1:
-                    save(epoch, in_epoch + 1)
-            # End of epoch: validation, samples, test evaluation, checkpoint.
-            val, first = ({}, None) if not len(val_ds) else evaluate(
-                objective, val_loader, ctx, dist_info, VAL_SALT, cfg.train.val_batches, cfg.run.seed)
-            row = {f"val_{k}": v for k, v in val.items()}
-            if (epoch + 1) in cfg.run.eval_epochs:
-                test_loader = eval_loader(build_dataset(cfg, "test", target), bs, dist_info, cfg.train.num_workers, pin)
-                test, _ = evaluate(objective, test_loader, ctx, dist_info, TEST_SALT, None, cfg.run.seed)
-                row.update({f"test_{k}": v for k, v in test.items()})
-            if metrics is not None:
-                metrics.log("epoch", epoch + 1, step, {**row, "ops": ops_summary()})  # ops: which implementation ran
-                if first is not None:
-                    ctx.seed = step_seed(cfg.run.seed, 0, 0, VAL_SALT)
-                    with torch.no_grad():
-                        for module in modules.values():
-                            module.eval()
-                        panels = objective.sample_panels(first, ctx)
-                        for module in modules.values():
-                            module.train()
-                    if panels:
-                        save_grid(out / "samples" / f"epoch_{epoch + 1:03d}.png", panels)
-            progress.message(f"epoch {epoch + 1}/{cfg.train.epochs}: " +
-                             "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
-            save(epoch, steps_per_epoch)
-    progress.close()
-
-    for module in modules.values():
-        distributed.sync_buffers(dist_info, module)
-    dump = os.environ.get("EMKIT_DUMP_RANK_WEIGHTS")
-    if dump:  # test hook: every rank writes its generator so tests can compare ranks
-        from safetensors.torch import save_file
-
-        Path(dump).mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().cpu().contiguous() for k, v in objective.generator.state_dict().items()},
-                  str(Path(dump) / f"rank{dist_info.rank}.safetensors"))
-    if dist_info.is_main:
-        spec = generator_spec(cfg.plugin_name("generator"), objective.generator)
-        spec["trained_with"] = {"pretext": cfg.plugin_name("pretext"), "task": cfg.plugin_name("task"),
-                                "data": cfg.plugin_name("data"), "steps": step}
-        export_generator(out, spec, objective.generator)
-        problems = train_ds.problems() + val_ds.problems()
-        if problems:
-            progress.message(f"{len(problems)} file(s) were skipped (on_error=skip):")
-            for path, reason in problems[:20]:
-                progress.message(f"  {path}: {reason}")
-        progress.message(f"done in {time.perf_counter() - t_run:.1f} s: {out}")
-        if metrics is not None:
-            metrics.close()
-    distributed.barrier(dist_info)
-    return out
+        for epoch in range(run.start_epoch, cfg.train.epochs):
+            run.epoch = epoch
+            train_epoch(run, epoch, stop)
+            end_epoch(run, epoch)
+    run.progress.close()
+    finish_run(run, started)
+    return run.out

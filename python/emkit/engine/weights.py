@@ -25,7 +25,7 @@ WEIGHTS = "generator.safetensors"
 SPEC = "generator.json"
 META_KEY = "emkit_generator"
 
-#: How images map to the generator's space (see engine/normalization.py).
+#: How images map to the generator's space (see emkit/plugin_api/image_space.py).
 NORMALIZATION = {"input": "unit", "model": "2x-1"}
 
 #: The spec's fields: key -> (JSON type, required). The generator ``config`` is checked

@@ -10,18 +10,23 @@ from torch import nn
 
 from emkit.interfaces.generator import Generator
 from emkit.interfaces.plugin import PluginBase
+from emkit.plugin_api.context import StepContext
+from emkit.plugin_api.objective import BoundModules
 
 
-class Pretext(PluginBase, abc.ABC):
+class Pretext(BoundModules, PluginBase, abc.ABC):
     """Self-supervised training around a generator (e.g. Pix2Pix restoration).
 
     The engine owns the loop, devices, checkpoints and logging; a pretext owns its
     extra networks (discriminator), optimizers and the step itself, because adversarial
-    training needs more than one backward/step per batch.
+    training needs more than one backward/step per batch. A pretext is an
+    ``emkit.plugin_api.Objective``; call modules in a step through ``self.net(name)``.
     """
 
     #: Keys a batch must carry (checked against ``DataSource.provides`` + ``image``).
     requires: tuple[str, ...] = ("image",)
+    #: Target a multi-target dataset should serve (pretexts learn from images: None).
+    dataset_target: str | None = None
 
     #: Dataset used when the user names none (e.g. "synthetic-cem").
     default_data: str | None = None
@@ -36,15 +41,6 @@ class Pretext(PluginBase, abc.ABC):
         self.generator = generator
         self._forward: dict[str, nn.Module] = {}
 
-    def bind(self, forward_modules: dict[str, nn.Module]) -> None:
-        """Called by the engine with the modules to run forward passes through (wrapped in
-        DDP and/or compiled where enabled); ``modules()`` keeps the raw ones."""
-        self._forward = dict(forward_modules)
-
-    def net(self, name: str) -> nn.Module:
-        """The module ``name`` as it should be called in a step (wrapped when bound)."""
-        return self._forward[name] if name in self._forward else self.modules()[name]
-
     @abc.abstractmethod
     def modules(self) -> dict[str, nn.Module]:
         """Every trainable module by name (includes ``generator``), for devices/checkpoints."""
@@ -55,13 +51,13 @@ class Pretext(PluginBase, abc.ABC):
         pretext keeps them for its own steps and the engine checkpoints them."""
 
     @abc.abstractmethod
-    def training_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, float]:
+    def training_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, float]:
         """One optimisation step (backward and optimizer steps included); returns losses."""
 
     @abc.abstractmethod
-    def validation_step(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def validation_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         """Per-sample metrics of one validation batch, each a 1-D tensor of length B."""
 
-    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: Any) -> list[torch.Tensor]:
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> list[torch.Tensor]:
         """Image panels (each ``(B, 1, H, W)`` in [0, 1]) shown side by side in sample grids."""
         return []

@@ -7,8 +7,9 @@ from typing import Any
 
 import torch
 
-from emkit.engine.normalization import to_model, to_unit
 from emkit.interfaces.plugin import PluginBase
+from emkit.plugin_api.context import StepContext
+from emkit.plugin_api.image_space import to_model, to_unit
 
 
 class Task(PluginBase, abc.ABC):
@@ -40,12 +41,12 @@ class Task(PluginBase, abc.ABC):
     def out_channels(self) -> int:
         """Generator output channels this task needs."""
 
-    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         """Augment a training batch on the device; return it with ``input``, the generator's
         input in model space (default: the image scaled to [0, 1], then ``2x - 1``)."""
         return {**batch, "input": to_model(to_unit(batch["image"]))}
 
-    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: Any) -> dict[str, torch.Tensor]:
+    def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         """Like ``prepare_batch`` without random augmentation (validation/test)."""
         return {**batch, "input": to_model(to_unit(batch["image"]))}
 

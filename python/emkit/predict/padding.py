@@ -2,9 +2,10 @@
 
 Tiled inference must see the image exactly as the generator would see it whole: padded
 to a multiple of ``size_multiple``, split evenly between both sides, by reflection
-(replication when the image is too small to reflect). That is the convention of the
-built-in generators (``emkit_builtin/generators/padding.py``); a plugin that pads
-differently still gets correct tiles everywhere except in its padded border.
+(replication when the image is too small to reflect). The amounts come from
+``emkit.plugin_api.pad_amounts``, the arithmetic ``pad_to_multiple`` (and so every
+generator that pads with it) uses; a plugin that pads differently still gets correct
+tiles everywhere except in its padded border.
 
 A padded image of a huge file is never built: ``PadPlan.rows`` / ``cols`` say which
 source row/column each padded one is, and tiles gather their pixels through them.
@@ -15,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
+from emkit.plugin_api.padding import pad_amounts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,11 +35,9 @@ class PadPlan:
 
     @classmethod
     def build(cls, height: int, width: int, multiple: int) -> "PadPlan":
-        ph, pw = (-height) % multiple, (-width) % multiple
-        top, left = ph // 2, pw // 2
-        bottom, right = ph - top, pw - left
-        mode = "reflect" if max(top, bottom) < height and max(left, right) < width else "replicate"
-        return cls(height, width, multiple, top, left, height + ph, width + pw, mode)
+        p = pad_amounts(height, width, multiple)
+        return cls(height, width, multiple, p.top, p.left, height + p.top + p.bottom, width + p.left + p.right,
+                   p.mode)
 
     @property
     def rows(self) -> np.ndarray:

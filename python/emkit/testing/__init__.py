@@ -13,9 +13,9 @@ outside pytest and raises one ``AssertionError`` listing every failure;
 validate``). The ``check_*`` functions raise ``AssertionError`` and can be used alone.
 """
 
-from emkit.testing.contract import check_config, check_generator, validate_plugin
+from emkit.testing.contract import check_config, check_generator
 from emkit.testing.harness import ContractSkip, TinyGenerator
-from emkit.testing.runner import ContractCheck, contract_checks, contract_test, run_contract
+from emkit.testing.runner import ContractCheck, contract_checks, contract_test, run_contract, validate_plugin
 
 __all__ = [
     "ContractCheck",

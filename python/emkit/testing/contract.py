@@ -3,8 +3,7 @@
 Kept dependency-free (no pytest) so ``emkit plugins validate`` can run them too. This
 module holds the generator checks and ``check_config``; the other kinds' checks live in
 ``task_checks``, ``pretext_checks`` and ``data_checks``, the checks shared by all kinds in
-``registration``, and ``runner`` puts them together. ``validate_plugin`` collects the
-failures as strings.
+``registration``, and ``runner`` puts them together (and holds ``validate_plugin``).
 """
 
 from __future__ import annotations
@@ -137,15 +136,3 @@ def check_config(kind: str, name: str) -> None:
     rebuilt = build_dataclass(cls.Config, to_dict(cfg), kind)
     assert rebuilt == cfg, "Config does not round-trip through its plain-dict form (config.yaml)"
 
-
-def validate_plugin(kind: str, name: str) -> list[str]:
-    """Run every contract check of plugin ``name`` with default options; return failures.
-
-    The checks per kind live in ``emkit.testing.runner`` (registration, config, imports,
-    then the kind's behavioural checks); checks that cannot run here, such as a dataset
-    that needs files, are skipped rather than reported.
-    """
-    from emkit.testing.runner import collect_problems
-
-    failures, _ = collect_problems(kind, name)
-    return failures

@@ -16,8 +16,8 @@ from typing import Any, Mapping
 
 import torch
 
-from emkit import registry
 from emkit.errors import EmkitError
+from emkit.models import build_dataset
 from emkit.testing import harness
 
 IMAGE_DTYPES = (torch.uint8, torch.uint16, torch.float32)
@@ -36,7 +36,7 @@ def build_split(name: str, split: str = "train", target: str | None = None, **op
     opts = _options(options)
     values = harness.tiny_data_values(name, opts["config"])
     try:
-        return harness.build_dataset(name, values, split, target)
+        return build_dataset(name, values, split, target)
     except EmkitError as exc:
         if opts["config"] is None:
             raise harness.ContractSkip(

@@ -19,6 +19,8 @@ from torch import nn
 
 from emkit import registry
 from emkit.interfaces import Generator
+from emkit.models import build_dataset
+from emkit.plugin_api import StepContext
 
 #: Config values that shrink a dataset for smoke tests; applied to the fields it has.
 TINY_DATA: dict[str, Any] = {"size": 64, "length": 8, "val_length": 4, "test_length": 4}
@@ -141,10 +143,8 @@ def make_generator(name: str | None = None, config: Any = None, *, out_channels:
 
 
 # ------------------------------------------------------------------ step context --------
-def make_context(seed: int = 1234, step: int = 0) -> Any:
+def make_context(seed: int = 1234, step: int = 0) -> StepContext:
     """A CPU ``StepContext`` in fp32, as the engine builds it for ``train.device=cpu``."""
-    from emkit.engine.context import StepContext
-
     return StepContext(device=torch.device("cpu"), autocast=contextlib.nullcontext, seed=seed, step=step)
 
 
@@ -166,18 +166,6 @@ def synthetic_batch(batch_size: int = 2, size: int = SYNTHETIC_SIZE, seed: int =
     blobs = torch.nn.functional.avg_pool2d(noise, 5, stride=1, padding=2)
     mask = (blobs > blobs.flatten(1).quantile(0.8, dim=1).view(-1, 1, 1, 1)).to(torch.uint8)
     return {"image": image, "target": target, "mask": mask}
-
-
-def build_dataset(name: str, values: Mapping[str, Any] | None, split: str = "train",
-                  target: str | None = None) -> Any:
-    """Dataset ``name`` built from config ``values`` like a run builds it (``select_target``)."""
-    from emkit.config.coerce import build_dataclass
-
-    cls = registry.load("data", name)
-    ds = cls(build_dataclass(cls.Config, dict(values or {}), "data", owner=f"dataset {name!r}"), split)
-    if target is not None:
-        ds.select_target(target)
-    return ds
 
 
 def first_batch(ds: Any, batch_size: int) -> dict[str, Any]:

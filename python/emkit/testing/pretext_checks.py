@@ -2,7 +2,7 @@
 
 The pretext is built around a seeded generator (the kit's ``TinyGenerator`` unless a
 registered one is named), its modules are bound exactly as the engine binds them
-(``forward_modules`` on the CPU) and it is run on one small batch from its default
+(``prepare_objective`` on the CPU) and it is run on one small batch from its default
 dataset (tiny config) or on random uint8 images.
 
 Options: ``config`` (pretext Config values; e.g. a smaller crop or discriminator),
@@ -33,7 +33,7 @@ class PretextSetup:
 def build_pretext(name: str, *, config: Any = None, generator: str | None = None,
                   generator_config: Any = None) -> tuple[Any, dict[str, torch.optim.Optimizer]]:
     """``(pretext, optimizers)`` on the CPU with its modules bound, as a run builds them."""
-    from emkit.engine.objective import forward_modules
+    from emkit.engine.objective import prepare_objective
 
     cls = registry.load("pretext", name)
     gen = harness.make_generator(generator, generator_config)
@@ -43,8 +43,7 @@ def build_pretext(name: str, *, config: Any = None, generator: str | None = None
         "modules() must be a dict holding the generator it was built with under 'generator'"
     )
     assert all(isinstance(m, torch.nn.Module) for m in modules.values()), "modules() values must be nn.Modules"
-    forward_modules(pretext, torch.device("cpu"), ddp=False, compile_=False, channels_last=False)
-    optimizers = pretext.configure_optimizers()
+    optimizers = prepare_objective(pretext, torch.device("cpu")).optimizers
     assert isinstance(optimizers, dict) and optimizers, "configure_optimizers() must return {name: optimizer}"
     assert all(isinstance(o, torch.optim.Optimizer) for o in optimizers.values()), (
         "configure_optimizers() values must be torch.optim.Optimizer instances"

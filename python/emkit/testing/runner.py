@@ -128,6 +128,17 @@ def collect_problems(kind: str, name: str, **options: Any) -> tuple[list[str], l
     return failures, skipped
 
 
+def validate_plugin(kind: str, name: str) -> list[str]:
+    """Run every contract check of plugin ``name`` with default options; return failures.
+
+    The checks per kind are those of ``contract_checks`` (registration, config, imports,
+    then the kind's behavioural checks); checks that cannot run here, such as a dataset
+    that needs files, are skipped rather than reported (``emkit plugins validate``).
+    """
+    failures, _ = collect_problems(kind, name)
+    return failures
+
+
 def run_contract(kind: str, name: str, **options: Any) -> list[str]:
     """Run every check; raise ``AssertionError`` listing all failures. Returns the skips."""
     failures, skipped = collect_problems(kind, name, **options)

@@ -37,7 +37,7 @@ class TaskSetup:
 def build_task_objective(name: str, *, config: Any = None, generator: str | None = None,
                          generator_config: Any = None) -> tuple[Any, Any, dict[str, torch.optim.Optimizer]]:
     """``(task, TaskObjective, optimizers)`` on the CPU, built the way a run builds them."""
-    from emkit.engine.objective import forward_modules
+    from emkit.engine.objective import prepare_objective
     from emkit.engine.task_objective import TaskObjective
 
     cls = registry.load("task", name)
@@ -48,8 +48,7 @@ def build_task_objective(name: str, *, config: Any = None, generator: str | None
     )
     gen = harness.make_generator(generator, generator_config, out_channels=out)
     objective = TaskObjective(task, gen, harness.resolved_config())
-    forward_modules(objective, torch.device("cpu"), ddp=False, compile_=False, channels_last=False)
-    optimizers = objective.configure_optimizers()
+    optimizers = prepare_objective(objective, torch.device("cpu")).optimizers
     return task, objective, optimizers
 
 

@@ -124,20 +124,13 @@ def _ring(rho: np.ndarray, radius_px: np.ndarray, width: float) -> np.ndarray:
     return np.exp(-(((rho - 1.0) * radius_px) / width) ** 2)
 
 
-def render_cem(rng: np.random.Generator, size: int = 256) -> np.ndarray:
-    """One synthetic cellular-EM image, uint8 (size, size)."""
-    s = int(size)
-    zoom = float(np.exp(rng.uniform(np.log(0.6), np.log(1.8))))
-    neuropil = rng.random() < 0.55
-    img = np.full((s, s), 0.62, np.float32)
-
-    # -- cytoplasm texture
+def _cells(rng: np.random.Generator, img: np.ndarray, s: int, zoom: float, neuropil: bool) -> None:
+    """Cytoplasm texture, then cells: a tessellation on a half-resolution grid, membranes
+    at full resolution (added to ``img`` in place)."""
     fine, medium = _texture_bank(s)
     img += rng.uniform(0.03, 0.08) * _crop(rng, fine, s, s)
     img += rng.uniform(0.01, 0.05) * _crop(rng, medium, s, s)
     img += rng.uniform(0.0, 0.05) * smooth_noise(rng, s, s, 3)
-
-    # -- cells: tessellation on a half-resolution grid, membranes at full resolution
     half = s // 2
     cell_px = (rng.uniform(18, 45) if neuropil else rng.uniform(60, 160)) * zoom
     gap_half, label = _worley(rng, half, cell_px / 2, warp=rng.uniform(0.2, 0.5) * cell_px / 2)
@@ -153,61 +146,70 @@ def render_cem(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     mem_w = np.float32(rng.uniform(0.8, 1.6) * max(zoom, 0.8))
     img -= np.float32(rng.uniform(0.25, 0.45)) * np.exp(-np.square(gap / (2 * mem_w)))
 
-    deltas = np.zeros((s, s), np.float32)
+
+def _mitochondria(rng: np.random.Generator, deltas: np.ndarray, s: int, zoom: float, neuropil: bool) -> None:
+    """Batched elliptical patches with cristae and a double membrane (added to ``deltas``)."""
+    m = int(rng.integers(0, 4 if neuropil else 7))
+    if not m:
+        return
+    a = (rng.uniform(9, 24, m) * zoom).astype(np.float32)
+    b = (a * rng.uniform(0.35, 0.75, m)).astype(np.float32)
+    theta = rng.uniform(0, np.pi, m).astype(np.float32)
+    u, v, rho, p = _ellipse_patches(rng, m, a, b, theta)
+    inside = np.clip((1.0 - rho) * b[:, None, None] / 1.2, 0.0, 1.0)
+    period = (rng.uniform(4.0, 7.0, m) * zoom)[:, None, None]
+    cristae = np.cos(2 * np.pi * u / period + 1.5 * np.sin(v / (b[:, None, None] + 1e-3) * 2.0))
+    cristae = np.clip((cristae - 0.4) * 3.0, 0.0, 1.0) * (rho < 0.8)
+    matrix = -rng.uniform(0.12, 0.25, m)[:, None, None].astype(np.float32)
+    mdelta = inside * (matrix + 0.18 * cristae) - 0.35 * _ring(rho, b[:, None, None], 1.1)
+    mdelta -= 0.25 * _ring(rho, b[:, None, None] - 2.2, 0.9) * (rho < 1)
+    tops = rng.integers(-p // 2, s - p // 2, m)
+    lefts = rng.integers(-p // 2, s - p // 2, m)
+    deltas += paste_patches(s, s, mdelta.astype(np.float32), tops, lefts)
+
+
+def _vesicles(rng: np.random.Generator, deltas: np.ndarray, s: int, zoom: float, neuropil: bool) -> None:
+    """Clusters of small rings (added to ``deltas``)."""
+    clusters = int(rng.integers(0, 4 if neuropil else 3))
+    if not clusters:
+        return
+    counts = rng.integers(4, 30, clusters)
+    nv = int(counts.sum())
+    centers = rng.uniform(0, s, (clusters, 2))
+    spread = rng.uniform(8, 25, clusters) * zoom
+    owner = np.repeat(np.arange(clusters), counts)
+    pos = centers[owner] + rng.normal(0, 1, (nv, 2)) * spread[owner, None]
+    r = (rng.uniform(2.5, 5.5, nv) * zoom).astype(np.float32)
+    ones = np.zeros(nv, np.float32)
+    _, _, rho, p = _ellipse_patches(rng, nv, r, r, ones, pad=3)
+    vdelta = -0.3 * _ring(rho, r[:, None, None], 0.9) + 0.06 * (rho < 0.8)
+    deltas += paste_patches(s, s, vdelta.astype(np.float32), pos[:, 0].astype(int) - p // 2, pos[:, 1].astype(int) - p // 2)
+
+
+def _nucleus(rng: np.random.Generator, img: np.ndarray, deltas: np.ndarray, s: int, zoom: float) -> None:
+    """A large lighter body with envelope and heterochromatin (shape at half resolution)."""
+    half = s // 2
+    cy, cx = rng.uniform(0.1, 0.9, 2) * half
+    rad = rng.uniform(0.2, 0.45) * half * zoom**0.5
+    y, x = _grid(half)
+    ang = np.arctan2(y - cy, x - cx)
+    wob = 1 + sum(rng.normal(0, 0.06 / k) * np.cos(k * ang + rng.uniform(0, 6.3)) for k in (2, 3, 4))
+    rho = resize(np.sqrt((y - cy) ** 2 + (x - cx) ** 2) / (rad * wob), s, s, "bilinear")
+    rad *= 2
+    inside = np.clip((1 - rho) * np.float32(rad / 2.0), 0, 1)
+    chrom = np.clip(smooth_noise(rng, s, s, 10 / zoom) * 1.5 + 2.5 * (rho - 0.8), 0, 1)
+    img *= 1 - 0.7 * inside  # the nucleus hides the cell borders behind it
+    img += inside * (0.7 * 0.62 + 0.06 - 0.22 * chrom)
+    for off in (0.0, 3.0 * zoom):
+        deltas -= 0.3 * np.exp(-np.square((rho - 1.0) * np.float32(rad) + np.float32(off)) / np.float32(1.44))
+
+
+def _points(rng: np.random.Generator, s: int, zoom: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(y, x, weight) of splatted points: ER (paired dark lines along smooth random
+    curves), ribosome-like dots and dense granules."""
     points_y: list[np.ndarray] = []
     points_x: list[np.ndarray] = []
     points_w: list[np.ndarray] = []
-
-    # -- mitochondria: batched elliptical patches
-    m = int(rng.integers(0, 4 if neuropil else 7))
-    if m:
-        a = (rng.uniform(9, 24, m) * zoom).astype(np.float32)
-        b = (a * rng.uniform(0.35, 0.75, m)).astype(np.float32)
-        theta = rng.uniform(0, np.pi, m).astype(np.float32)
-        u, v, rho, p = _ellipse_patches(rng, m, a, b, theta)
-        inside = np.clip((1.0 - rho) * b[:, None, None] / 1.2, 0.0, 1.0)
-        period = (rng.uniform(4.0, 7.0, m) * zoom)[:, None, None]
-        cristae = np.cos(2 * np.pi * u / period + 1.5 * np.sin(v / (b[:, None, None] + 1e-3) * 2.0))
-        cristae = np.clip((cristae - 0.4) * 3.0, 0.0, 1.0) * (rho < 0.8)
-        matrix = -rng.uniform(0.12, 0.25, m)[:, None, None].astype(np.float32)
-        mdelta = inside * (matrix + 0.18 * cristae) - 0.35 * _ring(rho, b[:, None, None], 1.1)
-        mdelta -= 0.25 * _ring(rho, b[:, None, None] - 2.2, 0.9) * (rho < 1)
-        tops = rng.integers(-p // 2, s - p // 2, m)
-        lefts = rng.integers(-p // 2, s - p // 2, m)
-        deltas += paste_patches(s, s, mdelta.astype(np.float32), tops, lefts)
-
-    # -- vesicle clusters: batched ring patches
-    clusters = int(rng.integers(0, 4 if neuropil else 3))
-    if clusters:
-        counts = rng.integers(4, 30, clusters)
-        nv = int(counts.sum())
-        centers = rng.uniform(0, s, (clusters, 2))
-        spread = rng.uniform(8, 25, clusters) * zoom
-        owner = np.repeat(np.arange(clusters), counts)
-        pos = centers[owner] + rng.normal(0, 1, (nv, 2)) * spread[owner, None]
-        r = (rng.uniform(2.5, 5.5, nv) * zoom).astype(np.float32)
-        ones = np.zeros(nv, np.float32)
-        _, _, rho, p = _ellipse_patches(rng, nv, r, r, ones, pad=3)
-        vdelta = -0.3 * _ring(rho, r[:, None, None], 0.9) + 0.06 * (rho < 0.8)
-        deltas += paste_patches(s, s, vdelta.astype(np.float32), pos[:, 0].astype(int) - p // 2, pos[:, 1].astype(int) - p // 2)
-
-    # -- nucleus: large lighter body with envelope and heterochromatin (shape at half resolution)
-    if not neuropil and rng.random() < 0.4:
-        cy, cx = rng.uniform(0.1, 0.9, 2) * half
-        rad = rng.uniform(0.2, 0.45) * half * zoom**0.5
-        y, x = _grid(half)
-        ang = np.arctan2(y - cy, x - cx)
-        wob = 1 + sum(rng.normal(0, 0.06 / k) * np.cos(k * ang + rng.uniform(0, 6.3)) for k in (2, 3, 4))
-        rho = resize(np.sqrt((y - cy) ** 2 + (x - cx) ** 2) / (rad * wob), s, s, "bilinear")
-        rad *= 2
-        inside = np.clip((1 - rho) * np.float32(rad / 2.0), 0, 1)
-        chrom = np.clip(smooth_noise(rng, s, s, 10 / zoom) * 1.5 + 2.5 * (rho - 0.8), 0, 1)
-        img *= 1 - 0.7 * inside  # the nucleus hides the cell borders behind it
-        img += inside * (0.7 * 0.62 + 0.06 - 0.22 * chrom)
-        for off in (0.0, 3.0 * zoom):
-            deltas -= 0.3 * np.exp(-np.square((rho - 1.0) * np.float32(rad) + np.float32(off)) / np.float32(1.44))
-
-    # -- ER: paired dark lines along smooth random curves (splatted points)
     for _ in range(int(rng.integers(0, 6))):
         steps = int(rng.integers(60, 240))
         heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.08, steps))
@@ -218,8 +220,6 @@ def render_cem(rng: np.random.Generator, size: int = 256) -> np.ndarray:
             points_y.append(py + sign * sep * np.cos(heading))
             points_x.append(px - sign * sep * np.sin(heading))
             points_w.append(np.full(steps, -0.45, np.float32))
-
-    # -- ribosome-like dots and dense granules
     ndots = int(rng.integers(50, 600))
     points_y.append(rng.uniform(0, s, ndots))
     points_x.append(rng.uniform(0, s, ndots))
@@ -229,9 +229,24 @@ def render_cem(rng: np.random.Generator, size: int = 256) -> np.ndarray:
         points_y.append(rng.uniform(0, s, ng))
         points_x.append(rng.uniform(0, s, ng))
         points_w.append(np.full(ng, -12.0 * zoom, np.float32))
+    return np.concatenate(points_y), np.concatenate(points_x), np.concatenate(points_w)
 
+
+def render_cem(rng: np.random.Generator, size: int = 256) -> np.ndarray:
+    """One synthetic cellular-EM image, uint8 (size, size)."""
+    s = int(size)
+    zoom = float(np.exp(rng.uniform(np.log(0.6), np.log(1.8))))
+    neuropil = rng.random() < 0.55
+    img = np.full((s, s), 0.62, np.float32)
+    _cells(rng, img, s, zoom, neuropil)
+    deltas = np.zeros((s, s), np.float32)
+    _mitochondria(rng, deltas, s, zoom, neuropil)
+    _vesicles(rng, deltas, s, zoom, neuropil)
+    if not neuropil and rng.random() < 0.4:
+        _nucleus(rng, img, deltas, s, zoom)
+    points = _points(rng, s, zoom)
     img += deltas
-    img += splat(s, s, np.concatenate(points_y), np.concatenate(points_x), np.concatenate(points_w)) * 0.6
+    img += splat(s, s, *points) * 0.6
 
     # -- imaging: PSF, contrast, noise, polarity
     img = blur(img, rng.uniform(0.7, 1.3))

@@ -8,7 +8,7 @@ import pytest
 
 from emkit import registry
 from emkit.interfaces import DataSource
-from emkit.testing.contract import validate_plugin
+from emkit.testing import validate_plugin
 
 NAMES = ["folder", "temimagenet", "au-hdf5", "paired-folder", "mask-folder", "packed",
          "synthetic-stem", "synthetic-hrtem", "synthetic-cem"]

@@ -1,8 +1,6 @@
-"""Synthetic datasets: contract shapes/dtypes, determinism, targets, masks, speed."""
+"""Synthetic datasets: contract shapes/dtypes, determinism, targets, masks."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -23,17 +21,6 @@ def test_cem_defaults_uint8_256_deterministic(build):
     img = a["image"].float() / 255
     assert 0.2 < float(img.mean()) < 0.8 and float(img.std()) > 0.05
     assert build("synthetic-cem", size=300)[0]["image"].shape == (1, 300, 300)
-
-
-def test_cem_is_fast(build):
-    ds = build("synthetic-cem", length=64)
-    ds[0]  # caches (texture bank, FFT plans)
-    t = time.perf_counter()
-    for i in range(1, 41):
-        ds[i]
-    per_image = (time.perf_counter() - t) / 40
-    # the budget is "well under 5 ms" on an idle core; allow for a loaded CI machine
-    assert per_image < 0.025, f"{per_image * 1e3:.1f} ms per image"
 
 
 def test_cem_collates_and_caches(build):

@@ -5,15 +5,4 @@ Their tensors are small, so a second intra-op thread gains little, while on a bu
 slower. The previous setting is restored after each test.
 """
 
-from __future__ import annotations
-
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from emkit.testing.fixtures import one_thread  # noqa: F401  (autouse)

@@ -11,7 +11,7 @@ import torch
 
 from emkit import registry
 from emkit.models import build_generator
-from emkit.testing.contract import check_config, check_generator, validate_plugin
+from emkit.testing import check_config, check_generator, validate_plugin
 
 GENERATORS = registry.available("generator")
 

@@ -6,10 +6,8 @@ import pytest
 import torch
 
 from emkit.config import resolve
-from emkit.engine.context import StepContext
-from emkit.engine.devices import autocast_factory
-from emkit.engine.objective import build_objective, forward_modules
-from emkit.engine.trainer import build_dataset
+from emkit.engine.objective import build_objective, prepare_objective
+from emkit.engine.run_data import run_dataset
 
 CASES = {
     # task: (dataset, metric, higher is better)
@@ -27,11 +25,9 @@ def test_task_metric_moves_the_right_way(task):
                    "generator=unet", "generator.blocks=2", "generator.width=8", "train.lr=3e-3",
                    "train.device=cpu", "seed=1"])
     objective = build_objective(cfg)
-    forward_modules(objective, torch.device("cpu"), ddp=False, compile_=False, channels_last=False)
-    objective.configure_optimizers()
-    ds = build_dataset(cfg, "train", objective.dataset_target)
+    ctx = prepare_objective(objective, torch.device("cpu")).ctx
+    ds = run_dataset(cfg, "train", objective.dataset_target)
     batch = torch.utils.data.default_collate([ds[i] for i in range(4)])
-    ctx = StepContext(device=torch.device("cpu"), autocast=autocast_factory(torch.device("cpu"), "fp32"))
 
     def score() -> float:
         objective.generator.eval()

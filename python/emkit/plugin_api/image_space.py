@@ -1,5 +1,8 @@
 """The one place that maps image intensities to the generator's input/output space.
 
+Public plugin API (``emkit.plugin_api``): plugins, the engine, prediction and export all
+convert through these three functions.
+
 Images are handled in [0, 1] (integers scaled by their range); generators see and
 produce ``2x - 1`` (pix2pix's [-1, 1] convention). Pretexts and tasks share this mapping so
 a pretrained generator is fine-tuned in the space it was pretrained in.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from emkit_builtin.generators.padding import crop, pad_to_multiple
+from emkit.plugin_api import crop, pad_to_multiple
 
 
 @pytest.mark.parametrize("h, w, m", [(224, 224, 16), (37, 61, 8), (256, 256, 32), (5, 9, 16), (1, 1, 4)])

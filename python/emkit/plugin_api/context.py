@@ -1,4 +1,10 @@
-"""``StepContext``: what the engine hands a pretext/task at every step."""
+"""``StepContext``: what the engine hands a pretext/task at every step.
+
+Public plugin API. The engine fills ``step``/``epoch``/``seed`` before each call; plugins
+draw every random choice from ``seed`` / ``torch_generator()`` (so a resumed run repeats
+it), run forward passes under ``autocast()`` on ``prepare``d tensors, time their data
+preparation with ``data_timer()`` and clip gradients with ``clip``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ import torch
 
 @dataclasses.dataclass
 class StepContext:
+    """Per-run settings and per-step state handed to ``training_step`` / ``validation_step``."""
+
     device: torch.device
     autocast: Callable[[], ContextManager]
     channels_last: bool = False
@@ -49,11 +57,3 @@ class StepContext:
         if self.grad_clip:
             torch.nn.utils.clip_grad_norm_(list(params), self.grad_clip)
 
-
-def step_seed(base_seed: int, rank: int, step: int, salt: int = 0) -> int:
-    """A 63-bit seed from (run seed, rank, step): deterministic and well mixed."""
-    x = (base_seed * 0x9E3779B97F4A7C15 + rank * 0xBF58476D1CE4E5B9 + step * 0x94D049BB133111EB + salt) & (2**64 - 1)
-    x ^= x >> 31
-    x = (x * 0xD6E8FEB86659FD93) & (2**64 - 1)
-    x ^= x >> 29
-    return x & (2**63 - 1)

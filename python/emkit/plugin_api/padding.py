@@ -1,0 +1,62 @@
+"""Pad an image batch up to a multiple of the network's stride and crop the result back.
+
+Generators accept any ``H, W`` (the ``Generator`` contract); their bodies need sides
+divisible by ``size_multiple``. Padding is split evenly between both sides so the
+image stays centred, and uses reflection (no artificial black border for the network
+to react to). Reflection needs the pad to be smaller than the side; for tiny inputs
+the replicate mode takes over.
+
+``pad_amounts`` is the arithmetic alone; ``pad_to_multiple`` applies it to a tensor, and
+tiled prediction (``emkit.predict.padding``) applies it through index maps, so a tile sees
+the image exactly as the generator sees it whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.nn.functional as F
+
+#: (top, left, height, width) of the original image inside the padded one.
+Box = tuple[int, int, int, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class PadAmounts:
+    """Pixels added on each side of an ``H × W`` image, and the mode that fills them."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+    mode: str  # "reflect" | "replicate"
+
+
+def pad_amounts(height: int, width: int, multiple: int) -> PadAmounts:
+    """Centred padding of ``height × width`` up to multiples of ``multiple``.
+
+    Reflection when the image is larger than the pad on every side, else replication.
+    """
+    ph, pw = (-height) % multiple, (-width) % multiple
+    top, left = ph // 2, pw // 2
+    bottom, right = ph - top, pw - left
+    mode = "reflect" if max(top, bottom) < height and max(left, right) < width else "replicate"
+    return PadAmounts(top, bottom, left, right, mode)
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, Box]:
+    """Pad ``x`` (``N, C, H, W``) so that ``H`` and ``W`` divide by ``multiple``."""
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    p = pad_amounts(h, w, multiple)
+    if p.top == p.bottom == p.left == p.right == 0:
+        return x, (0, 0, h, w)
+    return F.pad(x, (p.left, p.right, p.top, p.bottom), mode=p.mode), (p.top, p.left, h, w)
+
+
+def crop(y: torch.Tensor, box: Box) -> torch.Tensor:
+    """Undo ``pad_to_multiple``: cut the original ``H × W`` window out of ``y``."""
+    top, left, h, w = box
+    if y.shape[-2] == h and y.shape[-1] == w:
+        return y
+    return y[..., top : top + h, left : left + w]
