@@ -74,6 +74,13 @@ def _task_and_target(spec: TaskSpec, cfg):
     return task, getattr(task, "dataset_target", None)
 
 
+def _dataset(cfg, split: str, target: str | None):
+    """The split exactly as an emkit run builds it (same plugin, config and target)."""
+    from emkit.models.build import build_dataset
+
+    return build_dataset(cfg.plugin_name("data"), cfg.plugin_config("data"), split, target)
+
+
 def _stack(ds) -> dict[str, torch.Tensor]:
     samples = [ds[i] for i in range(len(ds))]
     return {k: torch.stack([s[k] for s in samples]) for k in samples[0] if isinstance(samples[0][k], torch.Tensor)}
@@ -85,8 +92,7 @@ def _label_key(spec: TaskSpec) -> str:
 
 def export(spec: TaskSpec, out: Path, n_train: int, n_val: int, n_test: int) -> Path:
     """Write ``{train,val,test}_{x,y}.npy`` and ``pretext_images/`` under ``out``; returns ``out``."""
-    from emkit.engine.normalization import to_unit
-    from emkit.engine.trainer import build_dataset
+    from emkit.plugin_api.image_space import to_unit
 
     done = out / "exported.txt"
     stamp = f"{spec} {n_train} {n_val} {n_test}"
@@ -97,7 +103,7 @@ def export(spec: TaskSpec, out: Path, n_train: int, n_val: int, n_test: int) -> 
     _, target = _task_and_target(spec, cfg)
     key = _label_key(spec)
     for split in ("train", "val", "test"):
-        batch = _stack(build_dataset(cfg, split, target))
+        batch = _stack(_dataset(cfg, split, target))
         x = to_unit(batch["image"])[:, 0].numpy().astype(np.float32)
         y = batch[key][:, 0].numpy()
         y = y.astype(np.uint8) if key == "mask" else to_unit(batch[key])[:, 0].numpy().astype(np.float32)
@@ -136,12 +142,11 @@ def score(spec: TaskSpec, prediction: np.ndarray, n_train: int, n_val: int, n_te
     probabilities for segmentation (turned into logits, so emkit's sigmoid > threshold
     sees exactly ``p > threshold``).
     """
-    from emkit.engine.normalization import to_model
-    from emkit.engine.trainer import build_dataset
+    from emkit.plugin_api.image_space import to_model
 
     cfg = _resolve(spec, n_train, n_val, n_test)
     task, target = _task_and_target(spec, cfg)
-    batch = _stack(build_dataset(cfg, "test", target))
+    batch = _stack(_dataset(cfg, "test", target))
     prepared = task.prepare_eval_batch(batch, None)
     pred = torch.from_numpy(np.ascontiguousarray(prediction, dtype=np.float32))[:, None]
     if pred.shape[-2:] != prepared["input"].shape[-2:] or pred.shape[0] != prepared["input"].shape[0]:
