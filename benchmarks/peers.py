@@ -148,7 +148,8 @@ def run_benchmark(args: argparse.Namespace) -> str:
             for seed in range(args.seeds):
                 rec = peer_arm(spec, peer_env["python"], data_dir, variant=variant, seed=seed, steps=args.step_list,
                                out=out / "peer-runs", sizes=sizes)
-                versions.update(rec.pop("versions"))
+                versions.update({f"{k} (peer env)" if k in ("torch", "numpy") else k: v
+                                 for k, v in rec.pop("versions").items()})
                 rows[label]["runs"].append(rec)
                 print(f"{key} {label} seed {seed}: {_brief(rec, spec)}", flush=True)
         for arm in EMKIT_ARMS:
