@@ -135,15 +135,15 @@ class AtomLocalization(Task):
         scores["heatmap_mse"] = ((heat - batch["heatmap"]) ** 2).mean((1, 2, 3))
         return scores
 
-    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Image | predicted heatmap | target heatmap | columns: true ones grey, detected
         ones white (a grey dot alone is a miss, a white dot alone a false detection)."""
         image = batch["image"][:, :1].clamp(0, 1)
         shape = tuple(image.shape[-2:])
         true = render_heatmap(self.columns(batch["mask"]), shape, 1.2, device=image.device)
         found = render_heatmap(self.detect(prediction), shape, 0.6, device=image.device)
-        return [image, self.heatmap(prediction).clamp(0, 1), batch["heatmap"].clamp(0, 1),
-                torch.maximum(0.45 * true, found)]
+        return {"image": image, "predicted heatmap": self.heatmap(prediction).clamp(0, 1),
+                "true heatmap": batch["heatmap"].clamp(0, 1), "columns true/found": torch.maximum(0.45 * true, found)}
 
 
 def focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:

@@ -78,7 +78,8 @@ def test_sample_panels(stem_batch):
     task = AtomLocalization(AtomLocalizationConfig())
     batch = task.prepare_eval_batch(stem_batch, make_context())
     panels = task.sample_panels(to_model(batch["heatmap"]), batch)
-    assert len(panels) == 4 and all(p.shape == (4, 1, 96, 96) and 0 <= p.min() and p.max() <= 1 for p in panels)
+    assert list(panels) == ["image", "predicted heatmap", "true heatmap", "columns true/found"]
+    assert all(p.shape == (4, 1, 96, 96) and 0 <= p.min() and p.max() <= 1 for p in panels.values())
 
 
 def test_config_is_validated():

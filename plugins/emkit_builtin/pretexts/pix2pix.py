@@ -134,8 +134,10 @@ class Pix2Pix(Pretext):
             "l1_identity": (degraded - clean).abs().mean(dims) / 2,
         }
 
-    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> list[torch.Tensor]:
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         clean, degraded = self.make_pairs(batch, ctx)
         with ctx.autocast():
             fake = self.generator(degraded).float()
-        return [from_model(degraded).clamp(0, 1), from_model(fake).clamp(0, 1), from_model(clean).clamp(0, 1)]
+        restored, clean = from_model(fake).clamp(0, 1), from_model(clean).clamp(0, 1)
+        return {"degraded": from_model(degraded).clamp(0, 1), "restored": restored, "clean": clean,
+                "|error| x4": ((restored - clean).abs() * 4).clamp(0, 1)}

@@ -67,8 +67,10 @@ class Restoration(Task):
             "ssim": structural_similarity_index_measure(restored, target, data_range=1.0, reduction="none"),
         }
 
-    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        return [batch["image"].clamp(0, 1), from_model(prediction).clamp(0, 1), batch["target"].clamp(0, 1)]
+    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        restored, target = from_model(prediction).clamp(0, 1), batch["target"].clamp(0, 1)
+        return {"input": batch["image"].clamp(0, 1), "restored": restored, "target": target,
+                "|error| x4": ((restored - target).abs() * 4).clamp(0, 1)}
 
 
 class Denoise(Restoration):

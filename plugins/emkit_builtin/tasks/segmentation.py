@@ -93,10 +93,11 @@ class Segmentation(Task):
             out["bce"] = F.binary_cross_entropy_with_logits(prediction, target, reduction="none").mean((1, 2, 3))
         return out
 
-    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         scale = max(self.config.classes - 1, 1)
+        image, truth = batch["image"].clamp(0, 1), batch["mask"].float() / scale
         if self.config.classes == 2:
             prob = torch.sigmoid(prediction)
-        else:
-            prob = prediction.argmax(1, keepdim=True).float() / scale
-        return [batch["image"].clamp(0, 1), prob, batch["mask"].float() / scale]
+            return {"image": image, "probability": prob, "mask (p > 0.5)": (prob > 0.5).float(), "true mask": truth}
+        labels = prediction.argmax(1, keepdim=True).float() / scale
+        return {"image": image, "predicted labels": labels, "true labels": truth}

@@ -1,8 +1,13 @@
 """The ``emkit`` command line (typer + rich).
 
 Sub-commands live in their own modules and register on ``app`` here. ``main`` turns
-every ``EmkitError`` into one red line on stderr and exit code 2 -- users never see a
+every ``EmkitError`` into one plain-text line on stderr and exit code 2 -- users never see a
 traceback for bad input (set ``EMKIT_DEBUG=1`` to get one).
+
+Start-up stays fast (``emkit --help``, ``emkit plugins list``): the command modules
+import only typer at module level; torch, numpy, plugins and the engine are imported
+inside the commands that need them (``tests/cli/test_startup.py`` checks this,
+``benchmarks/bench_cli_startup.py`` measures it).
 """
 
 from __future__ import annotations
@@ -12,46 +17,22 @@ import sys
 
 import typer
 
+from emkit.cli import analysis_cmds, config_cmd, data_cmd, export_cmd, plugins_cmd, predict_cmd, run_cmd
+from emkit.cli.help_style import ReadableGroup
 from emkit.errors import EmkitError, print_error
 from emkit.oserrors import as_user_errors
 
 app = typer.Typer(
     name="emkit",
     help="Self-supervised GAN pretraining and fine-tuning for electron-microscopy images.",
+    cls=ReadableGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-
-#: Modules with a ``register(app)`` function, added as they land.
-OPTIONAL_COMMANDS: tuple[str, ...] = (
-    "emkit.cli.data_cmd",
-    "emkit.cli.predict_cmd",
-    "emkit.cli.export_cmd",
-)
-
-
-def _register() -> None:
-    from emkit.cli import analysis_cmds, config_cmd, plugins_cmd, run_cmd
-
-    run_cmd.register(app)
-    analysis_cmds.register(app)
-    config_cmd.register(app)
-    plugins_cmd.register(app)
-    # Command groups added by later modules (data, predict, ...); each is optional so a
-    # partial build still has a working CLI.
-    for module in OPTIONAL_COMMANDS:
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(app)
-
-
-_register()
+for _module in (run_cmd, analysis_cmds, config_cmd, plugins_cmd, data_cmd, predict_cmd, export_cmd):
+    _module.register(app)
 
 
 def report_error(exc: BaseException) -> None:

@@ -14,15 +14,11 @@ from typing import Optional
 import typer
 
 
-def _progress_bar(total: int, description: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+def _progress(total: int, label: str, unit: str):
+    """The shared one-line progress (ETA kept visible; plain lines when not a terminal)."""
+    from emkit.engine.progress import Progress
 
-    bar = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
-    )
-    task = bar.add_task(description, total=total)
-    return bar, task
+    return Progress(total, label=label, unit=unit)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,12 +33,14 @@ def register(app: typer.Typer) -> None:
         size: Optional[int] = typer.Option(None, "--size", help="Image side (default: stem 256, hrtem 512, cem 224)."),
         sources: int = typer.Option(4, "--sources", help="cem only: number of source folders."),
     ) -> None:
-        from emkit.data.synthetic.export import write_synthetic
+        from emkit.data.synthetic.export import kind_of, write_synthetic
+        from emkit.errors import DataError
 
-        bar, task = _progress_bar(n, f"synth {kind}")
-        with bar:
-            reader = write_synthetic(kind, out, n, seed=seed, size=size, sources=sources,
-                                     progress=lambda k: bar.advance(task, k))
+        kind_of(kind)  # bad input fails before anything is drawn or written
+        if n < 1:
+            raise DataError(f"--n must be at least 1, got {n}")
+        with _progress(n, f"synth {kind}", "sample") as bar:
+            reader = write_synthetic(kind, out, n, seed=seed, size=size, sources=sources, progress=bar.advance)
         typer.echo(f"wrote {n} samples to {out}; read them with data={reader} data.root={out}")
 
     @group.command("pack", help="Pack a folder of images into memory-mapped shards (resumable).")
@@ -59,10 +57,9 @@ def register(app: typer.Typer) -> None:
         from emkit.data.readers import list_images
 
         total = len(list_images(src)) if src.is_dir() else 0
-        bar, task = _progress_bar(total, "pack")
-        with bar:
+        with _progress(total, "pack", "file") as bar:
             index = pack_folder(src, out, size=size, dtype=dtype, shard_mb=shard_mb, on_error=on_error,
-                                progress=lambda done, _total, _f: bar.update(task, completed=done))
+                                progress=lambda done, _total, _f: bar.update(done))
         st = index["stats"]
         typer.echo(
             f"packed {index['count']} images ({index['width']}x{index['height']} {index['dtype']}) "
@@ -85,11 +82,13 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from emkit.data.preview import build_dataset, describe, pick, save_grid
+        from emkit.data.preview import build_dataset, describe, pick
+        from emkit.engine.sample_grids import dataset_grid
 
         ds = build_dataset(dataset, overrides or [], split=split, target=target)
-        samples = [ds[i] for i in pick(len(ds), n)]
-        save_grid(samples, out, cell=cell)
+        indices = pick(len(ds), n)
+        samples = [ds[i] for i in indices]
+        dataset_grid(samples, indices, cell=cell).save(out)
         console = Console(width=120, highlight=False)
         console.print(
             f"{dataset} ({split} split): {len(ds)} samples; provides {', '.join(('image',) + tuple(ds.provides))}",

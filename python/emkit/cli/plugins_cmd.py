@@ -9,6 +9,38 @@ import typer
 from emkit.errors import EmkitError, PluginError
 
 
+def _validate_targets(name: Optional[str]) -> list[tuple[str, str]]:
+    """(kind, name) pairs for ``NAME``, ``KIND=NAME`` or everything installed."""
+    from emkit import registry
+
+    if name and "=" in name:
+        kind, _, plugin = name.partition("=")
+        return [(kind, plugin)]
+    if name:
+        targets = [(k, name) for k in registry.KINDS if name in registry.available(k)]
+        if not targets:
+            raise PluginError(f"No plugin named {name!r} in any group")
+        return targets
+    return [(k, n) for k in registry.KINDS for n in registry.available(k)]
+
+
+def _check_plugin(kind: str, plugin: str, full: bool) -> list[str]:
+    """Contract failures of one plugin (quick or full checks)."""
+    from emkit import registry
+
+    try:
+        registry.load(kind, plugin)
+        if full:
+            from emkit.testing import validate_plugin
+
+            return validate_plugin(kind, plugin)
+        from emkit.testing.quick import quick_validate
+
+        return quick_validate(kind, plugin)
+    except PluginError as exc:
+        return [str(exc)]
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="List, validate and inspect plugins.", no_args_is_help=True)
 
@@ -41,34 +73,25 @@ def register(app: typer.Typer) -> None:
         for kind in empty:
             console.print(f"{kind}: no plugins registered (group {registry.KINDS[kind][0]})")
 
-    @group.command("validate", help="Import plugins and check their contract; exit 1 on problems.")
+    @group.command(
+        "validate",
+        help="Check plugins; exit 1 on problems. Quick by default (import, config, construction: seconds); "
+        "--full adds the training-step, determinism and checkpoint checks (minutes for all built-ins).",
+    )
     def validate(
         name: Optional[str] = typer.Argument(None, help="NAME or KIND=NAME (default: all)."),
+        full: bool = typer.Option(False, "--full", help="Run every contract check, including training steps."),
     ) -> None:
-        from emkit import registry
+        from emkit.engine.progress import Progress
 
-        targets: list[tuple[str, str]] = []
-        if name and "=" in name:
-            kind, _, plugin = name.partition("=")
-            targets.append((kind, plugin))
-        elif name:
-            targets = [(k, name) for k in registry.KINDS if name in registry.available(k)]
-            if not targets:
-                raise PluginError(f"No plugin named {name!r} in any group")
-        else:
-            targets = [(k, n) for k in registry.KINDS for n in registry.available(k)]
+        targets = _validate_targets(name)
         failed = 0
-        for kind, plugin in targets:
-            try:
-                registry.load(kind, plugin)
-                from emkit.testing import validate_plugin
-
-                problems = validate_plugin(kind, plugin)
-            except PluginError as exc:
-                problems = [str(exc)]
-            status = "ok" if not problems else "FAILED: " + "; ".join(problems)
-            failed += bool(problems)
-            typer.echo(f"{kind}={plugin}: {status}")
+        with Progress(len(targets), label="validate" + (" --full" if full else ""), unit="plugin") as progress:
+            for i, (kind, plugin) in enumerate(targets):
+                problems = _check_plugin(kind, plugin, full)
+                failed += bool(problems)
+                progress.message(f"{kind}={plugin}: " + ("ok" if not problems else "FAILED: " + "; ".join(problems)))
+                progress.update(i + 1, values={"failed": failed})
         if failed:
             raise typer.Exit(1)
 

@@ -10,7 +10,8 @@ import typer
 HELP = (
     "Predict images with a trained generator: tiled (any size, bounded memory), blended without "
     "seams, optionally with test-time augmentation. Writes <name>_pred.tif (restoration, float32) "
-    "or <name>_prob.tif + <name>_mask.tif (segmentation) with the input's pixel size."
+    "or <name>_prob.tif + <name>_mask.tif (segmentation) with the input's pixel size; --preview adds "
+    "a labelled PNG of each."
 )
 
 
@@ -27,6 +28,22 @@ def parse_overlap(value: str) -> Optional[int]:
     if number < 0:
         raise EmkitError(f"--overlap must be >= 0, got {number}")
     return number
+
+
+def announce(loaded, predictor, dev, count: int) -> None:  # noqa: ANN001
+    """The model, device, tiling and file count on stderr (and a note when tiles may show seams)."""
+    ov = predictor.overlap
+    rf = loaded.receptive_field
+    typer.echo(
+        f"{loaded.name} ({loaded.head.kind}) on {dev}: tile {predictor.tile}, overlap {ov.overlap} "
+        f"(margin {ov.margin}), receptive field {rf if rf is not None else 'unknown'} px, {count} file(s)", err=True,
+    )
+    if not ov.exact:
+        typer.echo(
+            "note: the overlap does not cover the receptive field; tiles may differ slightly from "
+            "whole-image inference near their seams (a larger --tile or --overlap makes them agree)",
+            err=True,
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -52,9 +69,12 @@ def register(app: typer.Typer) -> None:
         ),
         scale: Optional[float] = typer.Option(None, "--scale", help="Full-scale value for fixed/meanstd."),
         key: Optional[str] = typer.Option(None, "--key", help="HDF5 dataset holding the images."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress line."),
         on_error: str = typer.Option("stop", "--on-error", help="A bad input file: stop, or skip it (listed at end)."),
         nan: str = typer.Option("error", "--nan", help="NaN/Inf pixels: error, or fill them with the image median."),
+        preview: bool = typer.Option(
+            False, "--preview", help="Also write <name>_preview.png: input and outputs side by side, labelled."
+        ),
     ) -> None:
         from emkit.data.formats import display_path
         from emkit.data.intensity import resolve_for_prediction
@@ -81,20 +101,8 @@ def register(app: typer.Typer) -> None:
         normalization = resolve_for_prediction(normalize, loaded.run_data, scale)
         settings = TileSettings(tile=tile, overlap=parse_overlap(overlap), batch=batch, tta=tta)
         predictor = TiledPredictor(loaded.generator, loaded.head, settings, dev)
-        ov = predictor.overlap
-        rf = loaded.receptive_field
         if not quiet:
-            typer.echo(
-                f"{loaded.name} ({loaded.head.kind}) on {dev}: tile {predictor.tile}, overlap {ov.overlap} "
-                f"(margin {ov.margin}), receptive field {rf if rf is not None else 'unknown'} px, "
-                f"{len(files)} file(s)", err=True,
-            )
-            if not ov.exact:
-                typer.echo(
-                    "note: the overlap does not cover the receptive field; tiles may differ slightly from "
-                    "whole-image inference near their seams (a larger --tile or --overlap makes them agree)",
-                    err=True,
-                )
+            announce(loaded, predictor, dev, len(files))
         progress = PredictProgress(len(files), enabled=not quiet)
         try:
             written = predict_files(loaded, predictor, files, out, normalization, key=key, progress=progress,
@@ -105,5 +113,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(report.summary(), err=True)
             if not written:
                 raise EmkitError(f"no file could be predicted: {report.summary()}")
+        if preview:
+            from emkit.predict.preview import write_previews
+
+            written += write_previews(files, [spec.suffix for spec in loaded.head.outputs()], out, key=key)
         for path in written:
             typer.echo(display_path(path))

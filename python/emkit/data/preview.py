@@ -1,22 +1,19 @@
 """Look at a dataset before training: build it from ``key=value`` options, grid, statistics.
 
-``build_dataset`` constructs a dataset plugin from ``key=value`` items exactly as a run
-would (validated Config, split, optional ``select_target``). ``render_grid`` draws samples as the network will
-see them -- integers divided by their dtype's maximum, floats clipped to [0, 1] -- with
-the target and a colour-coded mask beside each image, and ``describe`` reports shape,
+``build_dataset`` constructs a dataset plugin exactly as a run would (validated Config,
+split, optional ``select_target``). ``to_display`` shows a sample as the network sees
+it -- integers divided by their dtype's maximum, floats clipped to [0, 1], masks in
+colour (``engine.sample_grids.dataset_grid`` lays them out with labels) -- and ``describe`` reports shape,
 dtype and mean/std/min/max per key so wrong scaling or empty masks show up at once.
 """
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
 
-from emkit.errors import DataError
 
 #: Colours of mask classes 1, 2, ... (class 0 stays black).
 MASK_COLOURS = np.array(
@@ -63,31 +60,6 @@ def to_display(t: torch.Tensor, *, mask: bool = False) -> np.ndarray:
     return np.repeat(g[..., None], 3, axis=2)
 
 
-def render_grid(samples: Sequence[dict], *, cols: Optional[int] = None, cell: int = 256, gap: int = 4):
-    """A PIL RGB image: one tile per sample, each tile = image | target | mask side by side."""
-    from PIL import Image
-
-    if not samples:
-        raise DataError("no samples to show (the split is empty)")
-    keys = [k for k in ("image", "target", "mask") if k in samples[0]]
-    cols = cols or max(1, int(math.ceil(math.sqrt(len(samples) / len(keys)))))
-    rows = int(math.ceil(len(samples) / cols))
-    tile_w = len(keys) * cell + (len(keys) - 1) * 2
-    sheet = Image.new("RGB", (cols * tile_w + (cols - 1) * gap, rows * cell + (rows - 1) * gap), (40, 40, 40))
-    for n, sample in enumerate(samples):
-        r, c = divmod(n, cols)
-        x0, y0 = c * (tile_w + gap), r * (cell + gap)
-        for j, key in enumerate(keys):
-            arr = to_display(sample[key], mask=(key == "mask"))
-            img = Image.fromarray(arr)
-            h, w = arr.shape[:2]
-            scale = cell / max(h, w)
-            resample = Image.NEAREST if key == "mask" or scale >= 1 else Image.BILINEAR
-            img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), resample)
-            sheet.paste(img, (x0 + j * (cell + 2), y0))
-    return sheet
-
-
 def describe(samples: Sequence[dict]) -> dict[str, dict[str, Any]]:
     """Per key: shape, dtype, and mean/std/min/max raw and in [0, 1] units (ints / dtype max)."""
     out: dict[str, dict[str, Any]] = {}
@@ -112,11 +84,3 @@ def describe(samples: Sequence[dict]) -> dict[str, dict[str, Any]]:
             info["class_fractions"] = {int(i): round(float(c) / float(counts.sum()), 4) for i, c in enumerate(counts) if c}
         out[key] = info
     return out
-
-
-def save_grid(samples: Sequence[dict], path: str | Path, **kwargs: Any) -> Path:
-    p = Path(path)
-    if p.parent and not p.parent.exists():
-        p.parent.mkdir(parents=True, exist_ok=True)
-    render_grid(samples, **kwargs).save(p, format="PNG")
-    return p

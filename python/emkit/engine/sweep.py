@@ -57,11 +57,13 @@ def run_name(combo: list[str], varying: set[str]) -> str:
 def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> list[Path]:
     """Train every combination; return the run directories (under ``runs_dir/name``)."""
     from emkit.engine.launch import launch
+    from emkit.engine.progress import SequenceEta
 
     combos = expand(overrides)
     varying = {item.split("=", 1)[0] for item in overrides if len(split_top_level(item.split("=", 1)[1])) > 1}
     root = Path(runs_dir) / name
     paths = []
+    eta = SequenceEta(len(combos))
     for i, combo in enumerate(combos, 1):
         path = root / run_name(combo, varying)
         paths.append(path)
@@ -69,11 +71,11 @@ def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir:
             print(f"[{i}/{len(combos)}] done already: {path}", flush=True)
             continue
         if (path / "checkpoints" / "latest.json").exists():
-            print(f"[{i}/{len(combos)}] resuming {path}", flush=True)
+            print(f"[{i}/{len(combos)}] resuming {path}{eta.start(i)}", flush=True)
             launch([f"resume={path}"], [])
             continue
         if path.exists():
             shutil.rmtree(path)  # died before its first checkpoint: nothing to keep
-        print(f"[{i}/{len(combos)}] {' '.join(combo)}", flush=True)
+        print(f"[{i}/{len(combos)}] {' '.join(combo)}{eta.start(i)}", flush=True)
         launch([*combo, f"runs_dir={root}", f"name={path.name}"], config_files)
     return paths

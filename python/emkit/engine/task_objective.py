@@ -78,7 +78,7 @@ class TaskObjective(BoundModules):
         metrics = dict(self.task.metrics(prediction, prepared))
         return metrics
 
-    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> list[torch.Tensor]:
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         prepared = self.task.prepare_eval_batch(batch, ctx)
         with ctx.autocast():
             prediction = self.generator(ctx.prepare(prepared["input"])).float()

@@ -36,7 +36,8 @@ from emkit.engine.objective import build_objective, prepare_objective
 from emkit.engine.progress import Progress
 from emkit.engine.resumable_sampler import ResumableDistributedSampler
 from emkit.engine.run_data import check_data, run_dataset
-from emkit.engine.samples import save_grid
+from emkit.engine.run_length import warn_if_short
+from emkit.engine.sample_grids import save_grid
 from emkit.engine.schedule import lr_factor
 from emkit.engine.seeds import step_seed
 from emkit.engine.stop import StopRequest, TrainingInterrupted
@@ -189,7 +190,8 @@ def restore(run: TrainRun) -> None:
 def announce(run: TrainRun, show_progress: bool) -> None:
     """Create the progress display and say where the run starts."""
     run.progress = Progress(run.total_steps, enabled=show_progress and run.dist_info.is_main,
-                            log_every=run.cfg.train.log_every)
+                            epochs=run.cfg.train.epochs, initial=run.step)
+    warn_if_short(run.progress.message, run.total_steps, run.steps_per_epoch, run.cfg.train.epochs)
     if not len(run.val_ds):
         run.progress.message("warning: the validation split is empty; no validation metrics will be logged")
     if run.step:
@@ -309,7 +311,7 @@ def save_samples(run: TrainRun, epoch: int, first: dict[str, Any]) -> None:
         panels = run.objective.sample_panels(first, run.ctx)
         set_train_mode(run.objective, True)
     if panels:
-        save_grid(run.out / "samples" / f"epoch_{epoch + 1:03d}.png", panels)
+        save_grid(run.out / "samples" / f"epoch_{epoch + 1:03d}.png", panels, first.get("source"))
 
 
 def end_epoch(run: TrainRun, epoch: int) -> None:

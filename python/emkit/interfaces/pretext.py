@@ -58,6 +58,6 @@ class Pretext(BoundModules, PluginBase, abc.ABC):
     def validation_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         """Per-sample metrics of one validation batch, each a 1-D tensor of length B."""
 
-    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> list[torch.Tensor]:
-        """Image panels (each ``(B, 1, H, W)`` in [0, 1]) shown side by side in sample grids."""
-        return []
+    def sample_panels(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
+        """``{column title: (B, 1, H, W) in [0, 1]}`` shown side by side in sample grids."""
+        return {}

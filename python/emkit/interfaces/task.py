@@ -58,6 +58,6 @@ class Task(PluginBase, abc.ABC):
     def metrics(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Per-sample metrics (1-D tensors of length B) of one evaluation batch."""
 
-    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        """Image panels ``(B, 1, H, W)`` in [0, 1] for the sample grid."""
-        return []
+    def sample_panels(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``{column title: (B, 1, H, W) in [0, 1]}`` for the sample grid (e.g. image, restored, clean)."""
+        return {}

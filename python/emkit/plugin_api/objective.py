@@ -75,6 +75,6 @@ class Objective(Protocol):
         """Per-sample metrics of one evaluation batch, each a 1-D tensor of length B."""
         ...
 
-    def sample_panels(self, batch: Batch, ctx: StepContext) -> list[torch.Tensor]:
-        """Image panels (each ``(B, C, H, W)`` in [0, 1]) shown side by side in sample grids."""
+    def sample_panels(self, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """``{column title: (B, C, H, W) in [0, 1]}`` shown side by side in the labelled sample grid."""
         ...

@@ -1,48 +1,60 @@
-"""Progress of ``emkit predict``: one bar over files, one over the tiles of the current file."""
+"""Progress of ``emkit predict``: one line over files, with the tiles of the current file.
+
+Built on :class:`emkit.engine.progress.Progress` (on stderr, so stdout keeps only the
+written paths): the position counts finished files, the ETA counts tiles too -- a file
+half through its tiles counts as half a file -- and the key value is the tile count of
+the current file (``tiles 40/160``).
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Optional
 
 
 class PredictProgress:
-    """Rich progress bars on stderr (a no-op when disabled)."""
+    """A no-op when disabled."""
 
-    def __init__(self, files: int, *, enabled: bool = True) -> None:
+    def __init__(self, files: int, *, enabled: bool = True, stream: Any = None, **options: Any) -> None:
         self._progress: Optional[Any] = None
-        self._files: Any = None
-        self._tiles: Any = None
+        self._files_done = 0
+        self._tiles = (0, 0)
+        self._name = ""
         if not enabled:
             return
-        from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from emkit.engine.progress import Progress
 
-        self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=False,
-        )
-        self._progress.start()
-        self._files = self._progress.add_task("files", total=files)
-        self._tiles = self._progress.add_task("tiles", total=None)
+        self._progress = Progress(files, unit="files", label="predict",
+                                  stream=stream if stream is not None else sys.stderr, **options)
+
+    def _show(self) -> None:
+        if self._progress is None:
+            return
+        done, total = self._tiles
+        fraction = done / total if total else 0.0
+        self._progress.update(self._files_done + min(fraction, 0.999),
+                              values={"tiles": f"{done}/{total}", "file": self._name})
 
     def start_file(self, name: str, tiles: int) -> None:
-        if self._progress is not None:
-            self._progress.reset(self._tiles, total=tiles, description=f"tiles [dim]{name}[/]")
+        self._name, self._tiles = name, (0, tiles)
+        self._show()
 
     def tiles_done(self, count: int) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._tiles, count)
+        self._tiles = (self._tiles[0] + count, self._tiles[1])
+        self._show()
 
     def file_done(self) -> None:
+        self._files_done += 1
+        self._tiles = (self._tiles[1], self._tiles[1])
         if self._progress is not None:
-            self._progress.advance(self._files, 1)
+            self._progress.update(self._files_done, values={"tiles": f"{self._tiles[0]}/{self._tiles[1]}",
+                                                             "file": self._name})
 
     def message(self, text: str) -> None:
         if self._progress is not None:
-            self._progress.console.print(text, highlight=False, markup=False)
+            self._progress.message(text)
 
     def close(self) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            self._progress.close()
             self._progress = None

@@ -239,12 +239,14 @@ def assert_per_sample_metrics(metrics: Any, batch_size: int, what: str) -> None:
 
 
 def assert_panels(panels: Any, batch_size: int, what: str) -> None:
-    """Sample-grid panels: a list of ``(B, C, H, W)`` tensors of one size, values in [0, 1]."""
-    from emkit.engine.samples import grid_image
+    """Sample-grid panels: ``{title: (B, C, H, W) tensor}`` (or a list) of one size, values in [0, 1]."""
+    from emkit.engine.sample_grids import panel_grid, titled_panels
 
-    assert isinstance(panels, (list, tuple)), f"{what} must return a list of tensors"
+    assert isinstance(panels, (Mapping, list, tuple)), f"{what} must return a dict {{title: tensor}} or a list"
     if not panels:
         return
+    titles, panels = titled_panels(panels)
+    assert all(t.strip() for t in titles), f"{what}: every panel needs a non-empty title (the grid's column title)"
     size = tuple(panels[0].shape[-2:])
     for i, panel in enumerate(panels):
         assert torch.is_tensor(panel) and panel.dim() == 4 and panel.shape[0] == batch_size, (
@@ -256,7 +258,7 @@ def assert_panels(panels: Any, batch_size: int, what: str) -> None:
         assert torch.isfinite(values).all() and values.min() >= -1e-6 and values.max() <= 1 + 1e-6, (
             f"{what}: panel {i} must hold values in [0, 1] (clamp it)"
         )
-    grid_image(list(panels))
+    panel_grid(dict(zip(titles, panels)))
 
 
 # ------------------------------------------------------------------ state ---------------

@@ -116,9 +116,14 @@ def _describe(exc: BaseException) -> str:
 
 def collect_problems(kind: str, name: str, **options: Any) -> tuple[list[str], list[str]]:
     """Run every check; return ``(failures, skipped)`` as ``"<check>: <message>"`` lines."""
+    return run_checks(contract_checks(kind, name, **options))
+
+
+def run_checks(checks: list[ContractCheck]) -> tuple[list[str], list[str]]:
+    """Run ``checks``; return ``(failures, skipped)`` as ``"<check>: <message>"`` lines."""
     failures: list[str] = []
     skipped: list[str] = []
-    for check in contract_checks(kind, name, **options):
+    for check in checks:
         try:
             check.run()
         except ContractSkip as exc:
