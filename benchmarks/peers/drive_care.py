@@ -18,6 +18,7 @@ same [0, 1] units) and ``info.json`` (params, wall times, versions).
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import numpy as np
@@ -88,6 +89,8 @@ def main() -> None:
             raise SystemExit(f"drive_care: prediction shape {pred.shape} != test images {test_x.shape}")
         np.save(args.out / f"pred_step{n}.npy", pred)
 
+    for folder in (ckpt_dir, args.out / "work"):  # checkpoints are large; the predictions are what counts
+        shutil.rmtree(folder, ignore_errors=True)
     info = {
         "tool": "CAREamics CARE", "params": params, "train_s": train_s, "predict_s": predict_s,
         "steps": steps, "seed": args.seed, "patch": args.patch, "channels": args.channels, "depth": args.depth,
