@@ -7,6 +7,10 @@ only addition is a Lightning callback that saves a checkpoint after the optimise
 the benchmark reports, so one training run yields the model at 30/90/180 steps; each
 checkpoint is then predicted through ``CAREamist.predict(checkpoint=...)``.
 
+The last step must complete at least one CAREamics epoch (its validation feeds CAREamics'
+early-stopping callback, which fails without it): 48 steps is enough for 24 images of 128²
+in 64² patches, 12 is not.
+
 Input folder (written by benchmarks/peers.py): ``train_x.npy``, ``train_y.npy``,
 ``val_x.npy``, ``val_y.npy``, ``test_x.npy``: float32 (N, H, W) in [0, 1].
 Output folder: ``pred_step{N}.npy`` (float32 (N, H, W), the restored test images in the
