@@ -28,11 +28,11 @@ class Images:
         return {"image": torch.zeros(1, self.side, self.side + 10, dtype=torch.uint8)}
 
 
-def test_steps_per_epoch_beyond_one_pass_is_capped_and_recorded(tmp_path):
+def test_steps_per_epoch_beyond_one_pass_is_kept_the_sampler_repeats(tmp_path):
     cfg = resolve([*PRETEXT, "train.steps_per_epoch=8"])
     said = []
     steps = honour.settle_with_data(cfg, Images(256), per_pass=4, run_dir=None, say=said.append)
-    assert steps == 4 and cfg.train.steps_per_epoch == 4 and cfg.tree["train"]["steps_per_epoch"] == 4
+    assert steps == 8 and cfg.train.steps_per_epoch == 8 and said == []
     cfg = resolve([*PRETEXT, "train.steps_per_epoch=3"])
     assert honour.steps_per_epoch(cfg, 4, said.append) == 3
     cfg = resolve([*PRETEXT, "train.steps_per_epoch=null"])
@@ -48,15 +48,15 @@ def test_crop_larger_than_the_images_is_lowered_with_one_warning(tmp_path):
 
 
 def test_the_run_records_what_it_did(tmp_path):
-    """A real run: steps_per_epoch=50 on 4 batches and crop 128 on 64-px images."""
+    """A real run: steps_per_epoch=6 on 4 batches (kept: the split repeats) and crop 128 on 64-px images."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "emkit", "run", *TINY, "train.steps_per_epoch=50",
+    proc = subprocess.run([sys.executable, "-m", "emkit", "run", *TINY, "train.steps_per_epoch=6",
                            "pretext.crop=128", "name=honest"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
-    assert any("train.steps_per_epoch=50" in w and "using 4" in w for w in warnings), proc.stderr
+    assert not any("steps_per_epoch" in w for w in warnings), proc.stderr
     assert any("pretext.crop=128" in w and "using 64" in w for w in warnings), proc.stderr
     saved = yaml.safe_load((tmp_path / "runs" / "honest" / "config.yaml").read_text())
-    assert saved["train"]["steps_per_epoch"] == 4 and saved["pretext"]["crop"] == 64
+    assert saved["train"]["steps_per_epoch"] == 6 and saved["pretext"]["crop"] == 64
     assert saved["train"]["lr"] == saved["pretext"]["lr"] == 2e-4

@@ -24,7 +24,8 @@ def test_tiny_run_says_so_once_and_writes_labelled_samples(tmp_path):
     """End to end (8 steps): the note, plain progress lines off a terminal, a labelled grid."""
     args = ["pretext=pix2pix", "generator=unet", "generator.blocks=2", "generator.width=4", "pretext.crop=32",
             "pretext.d_width=8", "data=synthetic-cem", "data.size=64", "data.length=16", "data.val_length=4",
-            "data.test_length=4", "train.batch_size=4", "train.log_every=1", "train.device=cpu", "train.epochs=2"]
+            "data.test_length=4", "train.batch_size=4", "train.log_every=1", "train.device=cpu", "train.epochs=2",
+            "train.steps_per_epoch=null"]  # one pass: 4 steps per epoch
     env = {**os.environ, "OMP_NUM_THREADS": "1", "EMKIT_PROGRESS_INTERVAL": "0"}
     proc = subprocess.run([sys.executable, "-m", "emkit", "run", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)

@@ -145,5 +145,5 @@ def test_sweep_with_self_and_compare_group(tmp_path):
     paths = sweep([*TINY, "train.epochs=1", "eval_epochs=[1]", "init=random,self", "pretrain.steps=2"], [],
                   name="s", runs_dir=str(tmp_path))
     text = write_report(paths, tmp_path / "s" / "report").read_text()
-    assert "| self |" in text and "| R |" in text
+    assert "| P (self) |" in text and "| R (" in text  # its own init group, paired against random
     assert len(paths) == 2 and [(p / "pretrain" / "generator.safetensors").exists() for p in paths] == [False, True]

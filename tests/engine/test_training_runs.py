@@ -22,6 +22,7 @@ TINY = [
     "pretext.crop=32", "pretext.d_width=8",
     "data=synthetic-cem", "data.size=64", "data.length=16", "data.val_length=4", "data.test_length=4",
     "train.batch_size=4", "train.log_every=1", "train.device=cpu",
+    "train.steps_per_epoch=null",  # one pass (pix2pix's default of 60 steps would repeat the 16 images)
 ]
 
 

@@ -9,13 +9,16 @@ percentile stretch, since the stored floats have arbitrary offsets) and ``mask``
 
 Split keys are ``file.h5#i``; a split list may also name whole files (``file.h5``), which
 is how held-out micrographs are usually separated. Files are opened lazily and once per
-worker process (h5py handles must not cross a fork).
+worker process (h5py handles must not cross a fork). Reading is chunk-aware: a chunk
+holding several images is decompressed once for all of them (``_item``), and with
+``data.cache`` (auto for small sets) every decoded sample is kept in memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -26,6 +29,9 @@ from emkit.data.readers import HDF5_EXTENSIONS, BadFileError, as_2d, check_pixel
 from emkit.data.targets import check_kind
 from emkit.errors import DataError
 from emkit.interfaces.data_source import Sample
+
+#: Decoded HDF5 chunks kept per process (see ``AuHDF5Dataset._item``).
+BLOCKS_KEPT = 4
 
 
 @dataclasses.dataclass
@@ -49,6 +55,7 @@ class AuHDF5Dataset(FileDataset):
 
     def __init__(self, config: AuHDF5Config, split="train") -> None:
         self._handles: dict[str, Any] = {}
+        self._blocks: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
         self._pid = os.getpid()
         super().__init__(config, split)
 
@@ -117,10 +124,34 @@ class AuHDF5Dataset(FileDataset):
                 raise BadFileError(path, f"cannot open HDF5 ({exc})") from None
         return fh
 
+    def _item(self, rel: str, key: str, index: int) -> np.ndarray:
+        """Item ``index`` of dataset ``key``, chunk-aware.
+
+        A chunk-compressed dataset whose chunks hold several items along axis 0 is
+        decompressed a whole chunk at a time however little is read; reading items one by
+        one then decompresses each chunk once per item. Here the whole chunk's items are
+        decoded once and kept (the last ``BLOCKS_KEPT`` chunks), so the neighbours cost
+        nothing; unchunked or one-item-per-chunk datasets are read directly.
+        """
+        ds = self._file(rel)[key]
+        chunks = ds.chunks
+        if not chunks or chunks[0] <= 1:
+            return np.asarray(ds[index])
+        start = index - index % chunks[0]
+        block = self._blocks.get((rel, key, start))
+        if block is None:
+            block = np.asarray(ds[start:start + chunks[0]])
+            self._blocks[(rel, key, start)] = block
+            while len(self._blocks) > BLOCKS_KEPT:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end((rel, key, start))
+        return block[index - start]
+
     def _read_raw(self, entry: Entry) -> np.ndarray:
         path = self._base() / entry.path
         try:
-            arr = np.asarray(self._file(entry.path)[self.config.images_key][entry.index])
+            arr = self._item(entry.path, self.config.images_key, entry.index)
         except BadFileError:
             raise
         except (OSError, ValueError, KeyError) as exc:
@@ -137,8 +168,8 @@ class AuHDF5Dataset(FileDataset):
         path = self._base() / entry.path
         image = self.normalizer(self._read_raw(entry))
         try:
-            maps = self._file(entry.path)[cfg.maps_key]
-            m = np.asarray(maps[entry.index, cfg.mask_channel] if maps.ndim == 4 else maps[entry.index])
+            m = self._item(entry.path, cfg.maps_key, entry.index)
+            m = m[cfg.mask_channel] if m.ndim == 3 else m
         except (OSError, ValueError, KeyError) as exc:
             raise BadFileError(path, f"cannot read maps {entry.index} ({type(exc).__name__}: {exc})") from None
         if m.dtype.kind == "f" and not np.isfinite(m).all():
@@ -154,6 +185,7 @@ class AuHDF5Dataset(FileDataset):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_handles"] = {}  # h5py handles cannot be pickled (spawned workers reopen)
+        state["_blocks"] = OrderedDict()
         return state
 
     def close(self) -> None:
@@ -163,3 +195,4 @@ class AuHDF5Dataset(FileDataset):
             except Exception:  # noqa: BLE001
                 pass
         self._handles = {}
+        self._blocks.clear()

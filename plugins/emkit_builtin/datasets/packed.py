@@ -18,7 +18,7 @@ import torch
 
 from emkit.data.packed import PackedArray
 from emkit.data.sampling import balanced_order, source_ids, source_of
-from emkit.data.splits import SplitConfig, apply_limit, select_split
+from emkit.data.splits import SplitConfig, select_items
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
 
@@ -48,9 +48,7 @@ class PackedDataset(DataSource):
         self.array = PackedArray(config.root, verify=config.verify)
         keys = [self.array.key(i) for i in range(self.array.count)]
         aliases = [k.split("#", 1)[0] for k in keys]
-        chosen = select_split(keys, split, seed=config.seed, val_fraction=config.val_fraction,
-                              test_fraction=config.test_fraction, split_files=config.split_files, aliases=aliases)
-        chosen = apply_limit(chosen, keys, config.limit, config.seed)
+        chosen = select_items(keys, split, config, aliases)
         self._indices = np.asarray(chosen, dtype=np.int64)
         if config.balance_sources and len(chosen):
             ids, self.sources = source_ids([source_of(aliases[i]) for i in chosen])

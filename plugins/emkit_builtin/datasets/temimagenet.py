@@ -9,13 +9,16 @@ Layout (files paired by name across folders)::
     root/circularMask/0001.png  (gaussianMask/, ...)     -> segmentation masks
 
 The task picks the target through ``select_target`` (or ``data.target`` names a folder
-or a kind directly). Only the files a sample needs are read: a denoising run never
-opens the masks. Images and targets stay uint8 under the default ``normalize=auto``.
+or a kind directly), which re-pairs the inputs with exactly the folders that task needs:
+a denoising run never opens the masks, and a copy holding only ``image/`` and
+``noNoise/`` works without naming a mask folder (default folders that are absent are
+simply not served until a task asks for them). Images and targets stay uint8 under the default ``normalize=auto``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Literal
 
 from emkit.data.filedataset import Entry, EntryTable
@@ -44,10 +47,21 @@ class TEMImageNetDataset(PairedDataset):
     provides = ("target", "mask")
 
     def __init__(self, config: TEMImageNetConfig, split="train") -> None:
-        self._target_dir = TEMIMAGENET_TARGETS.get(config.target, config.target)
-        self._mask_dir = config.mask_dir
+        self._target_dir = self._default_if_present(config, "target", TEMIMAGENET_TARGETS.get(config.target, config.target))
+        self._mask_dir = self._default_if_present(config, "mask_dir", config.mask_dir)
         super().__init__(config, split)
         self._update_provides()
+
+    @staticmethod
+    def _default_if_present(config: TEMImageNetConfig, field: str, folder: str) -> str:
+        """``folder``, or "" when it is the field's *default* and absent under root: a copy
+        holding only image/ and noNoise/ must work for denoising without naming a mask
+        folder. A folder the user chose, or one a task asks for (``select_target``), must exist."""
+        default = next(f.default for f in dataclasses.fields(config) if f.name == field)
+        default = TEMIMAGENET_TARGETS.get(default, default)
+        if folder and folder == default and config.root and not (Path(config.root).expanduser() / folder).is_dir():
+            return ""
+        return folder
 
     def partner_dirs(self) -> list[str]:
         return [d for d in (self._target_dir, self._mask_dir) if d]
@@ -57,7 +71,7 @@ class TEMImageNetDataset(PairedDataset):
         if target in TEMIMAGENET_TARGETS or target in TASK_KINDS:
             kind = check_kind(target, self.dataset_name)
             if kind == "segmentation":
-                self._target_dir, self._mask_dir = "", self._mask_dir or TEMIMAGENET_MASKS
+                self._target_dir, self._mask_dir = "", self.config.mask_dir or TEMIMAGENET_MASKS
             else:
                 self._target_dir, self._mask_dir = TEMIMAGENET_TARGETS[kind], ""
         else:
@@ -66,6 +80,7 @@ class TEMImageNetDataset(PairedDataset):
         entries = [e for e in self._scan() if e.key in keep]
         self._entries = EntryTable(entries)
         self._bad.clear()
+        self._cache.clear()
         self._update_provides()
 
     def _update_provides(self) -> None:

@@ -9,6 +9,7 @@ same geometry for input and target; validation/test use whole images.
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -26,6 +27,8 @@ class RestorationConfig:
     l2_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0)})
     channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
+    #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
+    random_init: Literal["default", "kaiming", "pix2pix"] = "default"
 
 
 class Restoration(Task):

@@ -10,6 +10,7 @@ cross-entropy, Dice and IoU averaged over foreground classes. Training uses rand
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +31,8 @@ class SegmentationConfig:
     #: Weight of the positive class in BCE (particles are often a minority).
     pos_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0), "exclusive_min": True})
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
+    #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
+    random_init: Literal["default", "kaiming", "pix2pix"] = "default"
 
     def __post_init__(self) -> None:
         if self.classes < 2:

@@ -15,10 +15,16 @@ def register(app: typer.Typer) -> None:
         split: str = typer.Option("test", help="train, val or test."),
         device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
         batch_size: Optional[int] = typer.Option(None, help="Default: the run's batch size."),
+        weights: str = typer.Option("final", help="final, or best (the train.keep_best weights)."),
+        save_predictions: bool = typer.Option(False, "--save-predictions",
+                                              help="Also write predictions (TIFF) and a worst/best overlay grid."),
     ) -> None:
         from emkit.engine.evaluate_run import evaluate_run
+        from emkit.engine.per_image import evidence_dir
 
-        metrics = evaluate_run(run, split=split, device=device, batch_size=batch_size)
+        metrics = evaluate_run(run, split=split, device=device, batch_size=batch_size, weights_from=weights,
+                               save_predictions=save_predictions)
+        typer.echo(f"per-image metrics: {evidence_dir(run, split, weights) / 'per_image.csv'}")
         for key, value in metrics.items():
             typer.echo(f"{split}_{key}: {value:.6g}")
 

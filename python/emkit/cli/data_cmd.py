@@ -107,6 +107,10 @@ def register(app: typer.Typer) -> None:
             table.add_row(key, str(info["shape"]), str(info["dtype"]), f"{info['mean']:.4g}", f"{info['std']:.4g}",
                           f"{info['min']:.4g}", f"{info['max']:.4g}", extra)
         console.print(table)
+        from emkit.data.split_sizes import format_sizes, split_sizes
+
+        sizes = split_sizes(lambda s: build_dataset(dataset, overrides or [], split=s, target=target), {split: ds})
+        console.print(format_sizes(sizes), markup=False)
         problems = ds.problems()
         if problems:
             from emkit.data.problems import summarize

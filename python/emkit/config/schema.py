@@ -22,7 +22,8 @@ class TrainConfig:
     """Loop, optimisation and logging settings shared by pretexts and tasks."""
 
     epochs: int = ranged(2, 1, 1_000_000)
-    #: Optimisation steps per epoch; None = one pass over the training split.
+    #: Optimisation steps per epoch; None = one pass over the training split. More steps
+    #: than one pass repeat the (reshuffled) split, so validation/checkpoints stay per epoch.
     steps_per_epoch: Optional[int] = ranged(None, 1, 1_000_000_000)
     batch_size: int = ranged(8, 1, 65536)
     #: Learning rate; None = the pretext's/task's own ``lr``. Resolution settles both to
@@ -31,6 +32,17 @@ class TrainConfig:
     #: "constant", "linear" (constant for the first half, then linear decay to 0, as in
     #: pix2pix) or "cosine".
     schedule: Literal["constant", "linear", "cosine"] = "linear"
+    #: Linear learning-rate warm-up over this fraction of all steps; None = 0.05 for
+    #: downstream tasks (fine-tuning stays near the pretrained solution), 0 for pretexts.
+    warmup: Optional[float] = ranged(None, 0.0, 1.0, exclusive_max=True)
+    #: Downstream: train only the generator's output head for this many steps (body rate 0),
+    #: then the body joins with its own warm-up.
+    head_first_steps: int = ranged(0, 0, 1_000_000_000)
+    #: Downstream BatchNorm statistics: "frozen" (eval mode) or "update"; None = frozen when
+    #: fine-tuning from pretrained weights, update from random init (engine/finetune.py).
+    norm_stats: Optional[Literal["frozen", "update"]] = None
+    #: Keep the best-by-validation generator in best/ ("val_dice", "val_l1", ...); None = off.
+    keep_best: Optional[str] = None
     #: Largest gradient norm; None = no clipping.
     grad_clip: Optional[float] = ranged(None, 0.0, 1e6, exclusive_min=True)
     #: Parts of the generator to freeze while fine-tuning ("encoder") or None.
@@ -81,6 +93,8 @@ class RunConfig:
     #: Initial generator weights for fine-tuning: "random", a pretext run dir, a
     #: generator.safetensors file, or "self" (pretrain on the task's own images first).
     init: str = "random"
+    #: Name of the init source in `emkit compare` (default: the pretraining run's folder name).
+    init_label: Optional[str] = None
     #: The pretext stage of init=self.
     pretrain: PretrainConfig = dataclasses.field(default_factory=PretrainConfig)
     #: Named bundle of settings applied under the command line (e.g. "paper").

@@ -28,9 +28,10 @@ import numpy as np
 import torch
 
 from emkit.data.intensity import IntensityConfig, dataset_stats
+from emkit.data.memory_cache import SampleCache
 from emkit.data.problems import ProblemLog, summarize
 from emkit.data.readers import BadFileError, list_images
-from emkit.data.splits import SplitConfig, apply_limit, select_split
+from emkit.data.splits import SplitConfig, select_items
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
 
@@ -54,6 +55,8 @@ class FileConfig(IntensityConfig, SplitConfig):
     nan: Literal["error", "fill"] = "error"
     #: Read every file of the split when the dataset is built (catches bad files up front).
     verify: bool = False
+    #: Keep decoded samples in memory: auto (when the split is under 512 MiB) | memory | none.
+    cache: Literal["auto", "memory", "none"] = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +132,7 @@ class FileDataset(DataSource):
         aliases = [e.alias or e.key for e in entries]
         chosen = self._select(keys, aliases, split)
         self._entries = EntryTable([entries[i] for i in chosen])
+        self._cache = SampleCache(config.cache, len(chosen))
         self.normalizer = config.rule()
         if self.normalizer.needs_stats:
             train = [entries[i] for i in (chosen if split == "train" else self._select(keys, aliases, "train"))]
@@ -163,12 +167,7 @@ class FileDataset(DataSource):
         return path
 
     def _select(self, keys: list[str], aliases: list[str], split: str) -> list[int]:
-        cfg = self.config
-        chosen = select_split(
-            keys, split, seed=cfg.seed, val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
-            split_files=cfg.split_files, aliases=aliases,
-        )
-        return apply_limit(chosen, keys, cfg.limit, cfg.seed)
+        return select_items(keys, split, self.config, aliases)
 
     def _estimate_stats(self, entries: list[Entry]) -> tuple[float, float]:
         order = sorted(range(len(entries)), key=lambda i: entries[i].key)[:: max(1, len(entries) // self.stats_samples)]
@@ -239,8 +238,12 @@ class FileDataset(DataSource):
         i = index
         while True:
             if i not in self._bad:
+                entry = self._entries[i]
+                hit = self._cache.get((entry.key, entry.extra))
+                if hit is not None:
+                    return hit
                 try:
-                    return self._load_checked(self._entries[i])
+                    return self._cache.put((entry.key, entry.extra), self._load_checked(entry))
                 except BadFileError as exc:
                     self._handle(exc)
                     self._bad.add(i)

@@ -9,11 +9,16 @@ gives the same split.
 
 ``limit=N`` keeps the N samples of a split with the smallest second hash: subsets are
 nested (the 50k subset is inside the 100k one), as for the paper's 50k/100k/200k
-pretraining sets, and reproducible for a seed.
+pretraining sets, and reproducible for a seed. ``train_limit=N`` does the same for the
+training split only, so "N labelled training images" never changes the val/test sets.
 
 Split list files (``split_files``) override hashing: a directory holding
 ``train.txt``/``val.txt``/``test.txt`` or a pattern with ``{split}``, one key per line
-(the relative path, or its stem for paired datasets), ``#`` comments allowed.
+(the relative path, its stem for paired datasets, or ``file.h5#i`` for one item of a
+container file). A line whose first non-blank character is ``#`` is a comment; ``#``
+inside a key is part of the key. Lists are checked to be disjoint *by item* whenever a
+split is selected (``file.h5`` in train and ``file.h5#3`` in test overlap), and an
+overlap is refused with one ``DataError`` naming both lists and the first shared item.
 """
 
 from __future__ import annotations
@@ -40,10 +45,16 @@ class SplitConfig:
     split_files: Optional[str] = None
     #: Keep at most this many samples of the split (seeded, nested subsets).
     limit: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1000000000000)})
+    #: Keep at most this many *training* samples (seeded, nested); val/test untouched.
+    train_limit: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1000000000000)})
     #: Seed of the split and subset hashes (changing it reshuffles the splits).
     seed: int = dataclasses.field(default=0, metadata={"range": (0, 2**63 - 1)})
 
 SPLITS = ("train", "val", "test")
+
+
+class SplitOverlapError(DataError):
+    """Split lists that put one item into two splits (train/test leakage)."""
 
 
 def unit_hash(key: str, seed: int, salt: str = "split") -> float:
@@ -81,13 +92,42 @@ def split_list_path(split_files: str, split: str) -> Path:
 
 
 def read_split_list(path: Path) -> list[str]:
-    """Keys listed in a split file (blank lines and ``#`` comments ignored)."""
+    """Keys listed in a split file: one per line; blank lines and lines starting with ``#``
+    are skipped, while ``#`` inside a key (``file.h5#3``) is kept."""
     try:
         lines = path.read_text().splitlines()
     except OSError as exc:
         raise DataError(f"{path}: cannot read split list ({exc.strerror or exc})") from None
-    keys = [line.split("#", 1)[0].strip() for line in lines]
-    return [k for k in keys if k]
+    keys = [line.strip() for line in lines]
+    return [k for k in keys if k and not k.startswith("#")]
+
+
+def _listed(keys: Sequence[str], aliases: Optional[Sequence[str]], wanted: Sequence[str]) -> list[int]:
+    wanted_set = set(wanted)
+    return [
+        i for i, k in enumerate(keys)
+        if k in wanted_set or (aliases is not None and aliases[i] in wanted_set)
+    ]
+
+
+def check_disjoint(keys: Sequence[str], split_files: str, aliases: Optional[Sequence[str]] = None) -> None:
+    """Refuse split lists that put one item into two splits (matched by key or alias).
+
+    Lists that do not exist are skipped here (selecting that split reports them).
+    """
+    owner: dict[int, str] = {}
+    for split in SPLITS:
+        path = split_list_path(split_files, split)
+        if not path.exists():
+            continue
+        for i in _listed(keys, aliases, read_split_list(path)):
+            if i in owner and owner[i] != split:
+                other = split_list_path(split_files, owner[i])
+                raise SplitOverlapError(
+                    f"{other} and {path} both contain item {keys[i]!r}: train/val/test must be disjoint "
+                    "(a whole-file entry such as 'file.h5' covers every 'file.h5#i')"
+                )
+            owner[i] = split
 
 
 def select_split(
@@ -108,13 +148,10 @@ def select_split(
     if split not in SPLITS:
         raise DataError(f"Unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     if split_files:
+        check_disjoint(keys, split_files, aliases)
         path = split_list_path(split_files, split)
         wanted = read_split_list(path)
-        wanted_set = set(wanted)
-        chosen = [
-            i for i, k in enumerate(keys)
-            if k in wanted_set or (aliases is not None and aliases[i] in wanted_set)
-        ]
+        chosen = _listed(keys, aliases, wanted)
         matched = {keys[i] for i in chosen} | ({aliases[i] for i in chosen} if aliases is not None else set())
         missing = [k for k in wanted if k not in matched]
         if missing:
@@ -135,3 +172,26 @@ def apply_limit(indices: Sequence[int], keys: Sequence[str], limit: Optional[int
     ranked = sorted(indices, key=lambda i: unit_hash(keys[i], seed, "limit"))
     keep = set(ranked[:limit])
     return [i for i in indices if i in keep]
+
+
+def select_items(keys: Sequence[str], split: str, config: SplitConfig,
+                 aliases: Optional[Sequence[str]] = None) -> list[int]:
+    """The indices of ``split`` under ``config``: split lists or hashing, then ``limit``
+    (every split) and ``train_limit`` (training split only), both seeded by ``config.seed``."""
+    chosen = select_split(
+        keys, split, seed=config.seed, val_fraction=config.val_fraction,
+        test_fraction=config.test_fraction, split_files=config.split_files, aliases=aliases,
+    )
+    chosen = apply_limit(chosen, keys, config.limit, config.seed)
+    train_limit = getattr(config, "train_limit", None)
+    if split == "train" and train_limit is not None:
+        if train_limit <= 0:
+            raise DataError(f"data.train_limit must be a positive number of training items, got {train_limit}")
+        if train_limit > len(chosen):
+            raise DataError(
+                f"data.train_limit={train_limit} but the train split holds only {len(chosen)} items; "
+                "lower train_limit or add data"
+            )
+        chosen = apply_limit(chosen, keys, train_limit, config.seed)
+    return chosen
+

@@ -15,6 +15,7 @@ from emkit.engine.weights import load_tensors, read_spec, resolve_weights
 from emkit.errors import EmkitError
 from emkit.interfaces import Generator
 from emkit.models import build_generator
+from emkit.models.init_schemes import apply_init
 
 
 def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Generator:
@@ -28,6 +29,8 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
         gen = build_generator(name, cfg.plugin_config("generator"))
         if out_channels is not None and gen.out_channels != out_channels:
             gen.replace_head(out_channels)
+        if cfg.plugin_name("task") is not None:  # the pretext keeps the generator's own (pix2pix) init
+            apply_init(gen, getattr(cfg.plugin_config("task"), "random_init", "default"))
         return gen
     if init == "self":  # the run's own pretext stage (engine/self_pretrain.py)
         from emkit.engine.self_stage import stage_dir

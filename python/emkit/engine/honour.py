@@ -4,9 +4,8 @@ Some settings can only be judged once the dataset exists. Each rule here either 
 setting or changes it to what the run will actually do, says so in one warning line, and
 writes the value into the config so the saved config.yaml is the record of what ran:
 
-* ``train.steps_per_epoch`` larger than one pass over the training split is capped at
-  one pass (``steps_per_epoch``; the single place to change when a repeating sampler
-  lets an epoch exceed one pass);
+* ``train.steps_per_epoch`` may exceed one pass over the training split: the sampler
+  then repeats the reshuffled split (``steps_per_epoch`` keeps it; unset = one pass);
 * a ``crop`` (pretext or task) larger than the training images is lowered to the image
   side (the warp would otherwise sample outside the image and the run equals the smaller
   crop anyway).
@@ -31,14 +30,12 @@ def _silent(message: str) -> None:
 
 
 def steps_per_epoch(cfg: ResolvedConfig, per_pass: int, say: Say = print_warning) -> int:
-    """Steps one epoch runs: ``train.steps_per_epoch`` capped at ``per_pass`` (one pass)."""
-    asked = cfg.train.steps_per_epoch
-    if asked is None or asked <= per_pass:
-        return asked or per_pass
-    say(f"train.steps_per_epoch={asked} is more than one pass over the training split "
-        f"({per_pass} steps of train.batch_size={cfg.train.batch_size}); using {per_pass}")
-    cfg.train.steps_per_epoch = per_pass
-    return per_pass
+    """Steps one epoch runs: ``train.steps_per_epoch``, or one pass (``per_pass``) when unset.
+
+    More than one pass is honoured (the trainer's sampler repeats the reshuffled split,
+    ``ResumableDistributedSampler.passes``), so nothing is changed or warned about.
+    """
+    return cfg.train.steps_per_epoch or per_pass
 
 
 def image_side(dataset: Any) -> int | None:

@@ -11,7 +11,8 @@ class ResumableDistributedSampler(DistributedSampler):
     """Same order as ``DistributedSampler(seed=...)``; skips the first ``start`` indices.
 
     The order depends only on (seed, epoch), so a resumed run sees exactly the batches an
-    uninterrupted run would have seen.
+    uninterrupted run would have seen. With ``passes`` > 1 an epoch is several shuffled
+    passes in a row, so a small set can be trained for more steps per epoch.
     """
 
     def __init__(self, dataset, *, num_replicas: int, rank: int, seed: int, shuffle: bool = True,
@@ -19,13 +20,19 @@ class ResumableDistributedSampler(DistributedSampler):
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed,
                          drop_last=drop_last)
         self.start = 0
+        #: Passes over the split per epoch (``train.steps_per_epoch`` beyond one pass).
+        self.passes = 1
 
     def set_start(self, start: int) -> None:
         self.start = start
 
     def __iter__(self) -> Iterator[int]:
-        indices = list(super().__iter__())
+        epoch, indices = self.epoch, []
+        for k in range(self.passes):  # pass k is ordered as epoch * passes + k (passes=1: as before)
+            self.epoch = epoch * self.passes + k
+            indices += list(super().__iter__())
+        self.epoch = epoch
         return iter(indices[self.start :])
 
     def __len__(self) -> int:
-        return max(0, self.num_samples - self.start)
+        return max(0, self.num_samples * self.passes - self.start)

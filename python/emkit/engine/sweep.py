@@ -3,8 +3,10 @@
 ``emkit sweep task=segmentation generator.blocks=2,4 init=random,runs/pre seed=0,1``
 runs 8 trainings one after another under ``runs/<sweep>/<key=value,...>/``. A run with
 an exported generator is skipped, a run with a checkpoint is resumed, a run that died
-before its first checkpoint is started again. The CLI then writes the comparison report
-(``emkit.report`` reads run directories; the engine does not depend on it).
+before its first checkpoint is started again; a run that kept best weights
+(``train.keep_best``) and evaluates the test split has them evaluated on it too. The CLI
+then writes the comparison report (``emkit.report`` reads run directories; the engine
+does not depend on it).
 """
 
 from __future__ import annotations
@@ -54,6 +56,24 @@ def run_name(combo: list[str], varying: set[str]) -> str:
     return f"{slug}-{digest}"
 
 
+def evaluate_best(path: Path) -> None:
+    """Test metrics of a finished run's keep_best weights (eval_test_best.json), when the run
+    kept best weights and asked for test evaluation (eval_epochs), so compare can show them."""
+    import yaml
+
+    from emkit.engine.keep_best import BEST_DIR
+    from emkit.engine.weights import WEIGHTS
+
+    if not (path / BEST_DIR / WEIGHTS).exists() or (path / "eval_test_best.json").exists():
+        return
+    config = yaml.safe_load((path / "config.yaml").read_text()) or {}
+    if not config.get("eval_epochs"):
+        return
+    from emkit.engine.evaluate_run import evaluate_run
+
+    evaluate_run(path, split="test", device=(config.get("train") or {}).get("device", "auto"), weights_from="best")
+
+
 def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> list[Path]:
     """Train every combination; return the run directories (under ``runs_dir/name``)."""
     from emkit.engine.launch import launch
@@ -74,9 +94,11 @@ def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir:
         if has_progress(path):
             print(f"[{i}/{len(combos)}] resuming {path}{eta.start(i)}", flush=True)
             launch([f"resume={path}"], [])
+            evaluate_best(path)
             continue
         if path.exists():
             shutil.rmtree(path)  # died before its first checkpoint: nothing to keep
         print(f"[{i}/{len(combos)}] {' '.join(combo)}{eta.start(i)}", flush=True)
         launch([*combo, f"runs_dir={root}", f"name={path.name}"], config_files)
+        evaluate_best(path)
     return paths

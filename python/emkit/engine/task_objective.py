@@ -12,6 +12,7 @@ from torch import nn
 
 from emkit.config import ResolvedConfig
 from emkit.config.settle import settled_lr
+from emkit.engine.finetune import frozen_norms
 from emkit.errors import ConfigError
 from emkit.interfaces import Generator, Task
 from emkit.plugin_api import BoundModules, StepContext
@@ -30,7 +31,7 @@ class TaskObjective(BoundModules):
         self.freeze = cfg.train.freeze
         self._forward: dict[str, nn.Module] = {}
         self.optimizer: torch.optim.Optimizer | None = None
-        self.frozen: list[nn.Module] = []
+        self.frozen: list[nn.Module] = frozen_norms(cfg, generator)  # eval mode every step
 
     def modules(self) -> dict[str, nn.Module]:
         return {"generator": self.generator}
@@ -45,15 +46,15 @@ class TaskObjective(BoundModules):
                                   "declare its encoder modules")
             for module in encoder:
                 module.requires_grad_(False)
-            self.frozen = encoder
+            self.frozen = self.frozen + encoder
         head_names = self.generator.head_parameter_names()
         head, body = [], []
         for name, param in self.generator.named_parameters():
             if param.requires_grad:
                 (head if name in head_names else body).append(param)
-        groups = [{"params": head, "lr": self.lr}]
+        groups = [{"params": head, "lr": self.lr, "role": "head"}]
         if body:
-            groups.append({"params": body, "lr": self.lr * self.body_lr_mult})
+            groups.append({"params": body, "lr": self.lr * self.body_lr_mult, "role": "body"})
         self.optimizer = torch.optim.Adam(groups, lr=self.lr, betas=(0.9, 0.999))
         return {"generator": self.optimizer}
 

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import torch
 
 from emkit.config import ResolvedConfig
-from emkit.engine import checkpoint, distributed, honour, run_dir as run_dirs
+from emkit.engine import checkpoint, distributed, honour, keep_best, run_dir as run_dirs
 from emkit.engine.callbacks import TrainCallback, from_environment
 from emkit.engine.devices import select_device
 from emkit.engine.evaluation import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
@@ -38,7 +38,7 @@ from emkit.engine.resumable_sampler import ResumableDistributedSampler
 from emkit.engine.run_data import check_data, run_dataset
 from emkit.engine.run_length import warn_if_short
 from emkit.engine.sample_grids import save_grid
-from emkit.engine.schedule import lr_factor
+from emkit.engine.schedule import apply_lr
 from emkit.engine.seeds import step_seed
 from emkit.engine.stop import StopRequest, TrainingInterrupted
 from emkit.engine.weights import export_generator
@@ -146,7 +146,9 @@ def plan_epochs(cfg: ResolvedConfig, train_ds: Any, dist_info: distributed.DistI
             f"The train split has {len(train_ds)} samples, fewer than one batch of {bs} per process; "
             "lower train.batch_size or add data"
         )
-    return sampler, honour.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
+    steps = honour.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
+    sampler.passes = -(-steps * bs // sampler.num_samples)  # more steps than one pass: repeat the split
+    return sampler, steps
 
 
 def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
@@ -202,17 +204,6 @@ def announce(run: TrainRun, show_progress: bool) -> None:
 
 
 # ---------------------------------------------------------------- steps -----------------
-def set_lr(optimizers: dict[str, torch.optim.Optimizer], factor: float) -> float:
-    """Scale every param group's initial learning rate by the schedule's ``factor``."""
-    lr = 0.0
-    for opt in optimizers.values():
-        for group in opt.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-            group["lr"] = group["initial_lr"] * factor
-            lr = group["lr"]
-    return lr
-
-
 class StepWindow:
     """Loss sums, images and data time over the steps since the last logged row."""
 
@@ -245,7 +236,8 @@ def train_step(run: TrainRun, batch: dict[str, Any], epoch: int) -> tuple[dict[s
     ctx.step, ctx.epoch = run.step, epoch
     ctx.seed = step_seed(run.cfg.run.seed, run.dist_info.rank, run.step)
     ctx.data_seconds = 0.0
-    lr = set_lr(run.optimizers, lr_factor(run.cfg.train.schedule, run.step, run.total_steps))
+    lr = apply_lr(run.optimizers, run.cfg.train, run.step, run.total_steps,
+                  downstream=run.cfg.plugin_name("task") is not None)
     return run.objective.training_step(batch, ctx), lr
 
 
@@ -319,6 +311,7 @@ def end_epoch(run: TrainRun, epoch: int) -> None:
     row, first = epoch_metrics(run, epoch)
     if run.metrics is not None:
         run.metrics.log("epoch", epoch + 1, run.step, {**row, "ops": ops_summary()})  # ops: which implementation ran
+        keep_best.update_best(run.out, run.cfg, row, epoch=epoch + 1, step=run.step, generator=run.objective.generator)
         if first is not None:
             save_samples(run, epoch, first)
     run.progress.message(f"epoch {epoch + 1}/{run.cfg.train.epochs}: " +

@@ -1,39 +1,67 @@
 """``emkit compare``: tables shaped like the paper's Tables 2–3 and overlaid curves.
 
-Rows are model × init (P = pretrained, R = random), columns the metric at each
-evaluation epoch (``eval_epochs``; the final epoch when none were requested); runs
-that differ only in seed are averaged (mean ± std, n). The model label is the generator
-name plus the config keys in which runs of that generator differ (e.g.
-``unet(blocks=4, rf=424)``).
+A cell is one (objective, model, init source, labelled-set size) at one evaluation epoch;
+it holds mean ± std, min–max and n over the runs that differ only in seed.
+
+* **init source**: ``R (<scheme> init)`` for random weights (``task.random_init``), or
+  ``P (<source>)`` where source is ``init_label=`` or the pretraining run's folder name,
+  so two pretraining runs are never averaged into one "P".
+* **model**: the generator name with its size keys (blocks, width, rf, ...) always shown,
+  plus any other key in which runs of that generator differ.
+* **size**: ``data.train_limit`` (or the synthetic ``data.length``).
+* **epochs**: ``eval_epochs`` (test metrics; validation when a run has no test column),
+  plus ``best`` when ``eval_test_best.json`` holds the test metrics of the keep_best weights.
+
+The paired table subtracts, seed by seed, each R run from the P run of the same model,
+size and seed (P − R), with the number of seeds where P was better. Baseline rows
+(identity, all-background, all-foreground, constant mean; ``report/baselines.py``) are
+computed on the same test split as the runs.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from emkit.engine.keep_best import higher_is_better
 from emkit.report.runs import RunSummary, load_run
 
-#: Metric shown first per objective, and whether higher is better.
-PRIMARY = {"segmentation": ("dice", True)}
-DEFAULT_PRIMARY = ("l1", False)
+#: Metric shown first per objective.
+PRIMARY = {"segmentation": "dice"}
+DEFAULT_PRIMARY = "l1"
+#: Generator config keys that describe its size: always part of the model label.
+SIZE_KEYS = ("blocks", "width", "rf", "pools", "dilations", "variant", "stem_width", "widths")
+#: Config keys never shown in the model label.
+HIDDEN_KEYS = ("name", "in_channels", "out_channels")
+BEST = "best"
+FIELDS = ["objective", "model", "init", "train_items", "metric", "epoch", "mean", "std", "min", "max", "n", "runs"]
+PAIR_FIELDS = ["objective", "model", "train_items", "pretrained", "random", "metric", "epoch", "mean_diff",
+               "std_diff", "n", "p_better", "runs"]
 
 
 def model_labels(runs: list[RunSummary]) -> dict[Path, str]:
+    """``unet(blocks=2, width=8)``: size keys always, other keys where the runs differ."""
     by_name: dict[str, list[RunSummary]] = defaultdict(list)
     for run in runs:
         by_name[run.generator.get("name", "?")].append(run)
     labels: dict[Path, str] = {}
     for name, group in by_name.items():
-        keys = sorted({k for r in group for k in r.generator if k != "name"})
-        varying = [k for k in keys if len({repr(r.generator.get(k)) for r in group}) > 1 and k != "out_channels"]
+        keys = sorted({k for r in group for k in r.generator if k not in HIDDEN_KEYS})
+        varying = {k for k in keys if len({repr(r.generator.get(k)) for r in group}) > 1}
+        shown = [k for k in SIZE_KEYS if k in keys] + [k for k in keys if k in varying and k not in SIZE_KEYS]
         for run in group:
-            extra = ", ".join(f"{k}={run.generator.get(k)}" for k in varying)
+            extra = ", ".join(f"{k}={run.generator.get(k)}" for k in shown
+                              if run.generator.get(k) is not None or k in varying)
             labels[run.path] = f"{name}({extra})" if extra else name
     return labels
+
+
+def _epoch_sort(epoch: Any) -> tuple:
+    return (isinstance(epoch, str), epoch if isinstance(epoch, int) else 0)
 
 
 def _eval_epochs(run: RunSummary) -> list[int]:
@@ -42,77 +70,170 @@ def _eval_epochs(run: RunSummary) -> list[int]:
     return present or ([max(run.epochs)] if run.epochs else [])
 
 
-def _value(run: RunSummary, epoch: int, metric: str) -> float | None:
-    row = run.epochs.get(epoch, {})
-    for key in (f"test_{metric}", f"val_{metric}"):
-        if key in row:
-            return row[key]
-    return None
+def _best_metrics(run: RunSummary) -> dict[str, float]:
+    path = run.path / "eval_test_best.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and k != "samples"}
+
+
+def run_values(run: RunSummary) -> dict[tuple[str, Any], float]:
+    """{(metric, epoch): value}: test metrics at the eval epochs (validation when a run
+    logged no test metrics), and the keep_best weights' test metrics as epoch "best"."""
+    out: dict[tuple[str, Any], float] = {}
+    for epoch in _eval_epochs(run):
+        row = run.epochs.get(epoch, {})
+        for key, value in row.items():
+            prefix, _, metric = key.partition("_")
+            if prefix == "test" or (prefix == "val" and f"test_{metric}" not in row):
+                out[(metric, epoch)] = value
+    for metric, value in _best_metrics(run).items():
+        out[(metric, BEST)] = value
+    return out
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "min": min(values), "max": max(values), "n": len(values)}
 
 
 def collect(runs: list[RunSummary]) -> list[dict[str, Any]]:
-    """Long-format rows: objective, model, init, metric, epoch, mean, std, n, runs."""
+    """Long-format rows: objective, model, init, train_items, metric, epoch, mean, std, min, max, n, runs."""
     labels = model_labels(runs)
     cells: dict[tuple, list[tuple[float, RunSummary]]] = defaultdict(list)
     for run in runs:
-        metrics = sorted({k.split("_", 1)[1] for row in run.epochs.values() for k in row
-                          if k.startswith(("test_", "val_"))})
-        for epoch in _eval_epochs(run):
-            for metric in metrics:
-                value = _value(run, epoch, metric)
-                if value is not None:
-                    cells[(run.objective, labels[run.path], run.init, metric, epoch)].append((value, run))
+        for (metric, epoch), value in run_values(run).items():
+            cells[(run.objective, labels[run.path], run.init_group, run.train_items, metric, epoch)].append((value, run))
     rows = []
-    for (objective, model, init, metric, epoch), values in sorted(cells.items()):
-        nums = [v for v, _ in values]
-        rows.append({
-            "objective": objective, "model": model, "init": init, "metric": metric, "epoch": epoch,
-            "mean": statistics.fmean(nums), "std": statistics.stdev(nums) if len(nums) > 1 else 0.0,
-            "n": len(nums), "runs": ";".join(str(r.path) for _, r in values),
-        })
+    for key in sorted(cells, key=lambda k: (*k[:5], _epoch_sort(k[5]))):
+        values = cells[key]
+        rows.append({**dict(zip(FIELDS[:6], key)), **_stats([v for v, _ in values]),
+                     "runs": ";".join(str(r.path) for _, r in values)})
     return rows
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
+def paired(runs: list[RunSummary]) -> list[dict[str, Any]]:
+    """P − R per seed for every (P source, R scheme) of the same objective, model and size."""
+    labels = model_labels(runs)
+    by_cell: dict[tuple, dict[str, dict[int, RunSummary]]] = defaultdict(lambda: defaultdict(dict))
+    for run in runs:
+        by_cell[(run.objective, labels[run.path], run.train_items)][run.init_group][run.seed] = run
+    out = []
+    for (objective, model, items), groups in sorted(by_cell.items()):
+        for p_group in sorted(g for g in groups if g.startswith("P")):
+            for r_group in sorted(g for g in groups if g.startswith("R")):
+                seeds = sorted(set(groups[p_group]) & set(groups[r_group]))
+                if not seeds:
+                    continue
+                diffs: dict[tuple[str, Any], list[float]] = defaultdict(list)
+                for seed in seeds:
+                    p_vals, r_vals = run_values(groups[p_group][seed]), run_values(groups[r_group][seed])
+                    for key in p_vals.keys() & r_vals.keys():
+                        diffs[key].append(p_vals[key] - r_vals[key])
+                for (metric, epoch) in sorted(diffs, key=lambda k: (k[0], _epoch_sort(k[1]))):
+                    values = diffs[(metric, epoch)]
+                    higher = higher_is_better(metric)
+                    better = sum(1 for d in values if (d > 0 if higher else d < 0))
+                    stats = _stats(values)
+                    out.append({"objective": objective, "model": model, "train_items": items,
+                                "pretrained": p_group, "random": r_group, "metric": metric, "epoch": epoch,
+                                "mean_diff": stats["mean"], "std_diff": stats["std"], "n": stats["n"],
+                                "p_better": better, "runs": ";".join(f"seed {s}" for s in seeds)})
+    return out
+
+
+def _cell(row: dict[str, Any]) -> str:
+    if row["n"] == 1:
+        return f"{row['mean']:.4f} n=1"
+    return f"{row['mean']:.4f} ± {row['std']:.4f} [{row['min']:.4f}–{row['max']:.4f}] n={row['n']}"
+
+
+def markdown(rows: list[dict[str, Any]], pairs: list[dict[str, Any]] | None = None,
+             baselines: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> str:
     out = ["# emkit comparison", "",
-           "P = pretrained generator (init from a pretext run), R = random init, "
-           "self = pretrained on the task's own training images (init=self). "
-           "Cells: mean ± std over seeds (n runs).", ""]
-    objectives = sorted({r["objective"] for r in rows})
-    for objective in objectives:
-        primary, higher = PRIMARY.get(objective, DEFAULT_PRIMARY)
+           "P (source) = fine-tuned from that pretraining run (P (self): init=self, pretrained on the task's own "
+           "training images); R (scheme) = random init with that scheme. "
+           "Cells: mean ± std [min–max] n=runs over seeds; test split at the eval epochs "
+           "(validation where a run has no test metrics; `best` = the keep_best weights on test).", ""]
+    out += [f"*{n}*" for n in notes or []] + ([""] if notes else [])
+    pairs = pairs or []
+    baselines = baselines or []
+    for objective in sorted({r["objective"] for r in rows}):
+        primary = PRIMARY.get(objective, DEFAULT_PRIMARY)
         metrics = sorted({r["metric"] for r in rows if r["objective"] == objective},
                          key=lambda m: (m != primary, m))
         for metric in metrics:
             sel = [r for r in rows if r["objective"] == objective and r["metric"] == metric]
-            epochs = sorted({r["epoch"] for r in sel})
-            models = sorted({(r["model"], r["init"]) for r in sel})
-            arrow = "↑" if (metric == primary and higher) or metric in ("psnr", "ssim", "dice", "iou") else "↓"
+            epochs = sorted({r["epoch"] for r in sel}, key=_epoch_sort)
+            arrow = "↑" if higher_is_better(metric) else "↓"
+            heads = [f"epoch {e}" if isinstance(e, int) else str(e) for e in epochs]
             out += [f"## {objective}: {metric} {arrow}", "",
-                    "| model | init | " + " | ".join(f"epoch {e}" for e in epochs) + " |",
-                    "|---|---|" + "---|" * len(epochs)]
-            for model, init in models:
+                    "| model | init | train items | " + " | ".join(heads) + " |",
+                    "|---|---|---|" + "---|" * len(epochs)]
+            for model, init, items in sorted({(r["model"], r["init"], r["train_items"]) for r in sel}):
                 cells = []
                 for e in epochs:
-                    hit = [r for r in sel if r["model"] == model and r["init"] == init and r["epoch"] == e]
-                    cells.append(f"{hit[0]['mean']:.4f} ± {hit[0]['std']:.4f} ({hit[0]['n']})" if hit else "–")
-                out.append(f"| {model} | {init} | " + " | ".join(cells) + " |")
+                    hit = [r for r in sel if (r["model"], r["init"], r["train_items"], r["epoch"]) == (model, init, items, e)]
+                    cells.append(_cell(hit[0]) if hit else "–")
+                out.append(f"| {model} | {init} | {items} | " + " | ".join(cells) + " |")
+            for base in (b for b in baselines if b["objective"] == objective and metric in b["metrics"]):
+                value = f"{base['metrics'][metric]:.4f}"
+                out.append(f"| baseline{base['split_label']} | {base['name']} | – | " +
+                           " | ".join(value for _ in epochs) + " |")
             out.append("")
+            psel = [p for p in pairs if p["objective"] == objective and p["metric"] == metric]
+            if psel:
+                out += [f"### {objective}: {metric}, paired P − R (same seed; {'>' if higher_is_better(metric) else '<'} 0 favours P)",
+                        "", "| model | train items | P | R | " + " | ".join(heads) + " |",
+                        "|---|---|---|---|" + "---|" * len(epochs)]
+                for model, items, p, r in sorted({(x["model"], x["train_items"], x["pretrained"], x["random"]) for x in psel}):
+                    cells = []
+                    for e in epochs:
+                        hit = [x for x in psel if (x["model"], x["train_items"], x["pretrained"], x["random"], x["epoch"])
+                               == (model, items, p, r, e)]
+                        cells.append(f"{hit[0]['mean_diff']:+.4f} ± {hit[0]['std_diff']:.4f}, P better {hit[0]['p_better']}/{hit[0]['n']}"
+                                     if hit else "–")
+                    out.append(f"| {model} | {items} | {p} | {r} | " + " | ".join(cells) + " |")
+                out.append("")
     return "\n".join(out)
 
 
-def write_report(run_dirs: list[str | Path], out: str | Path) -> Path:
-    """Write report.md, report.csv and curves_*.png into ``out``; return the Markdown path."""
+def curve_labels(runs: list[RunSummary]) -> dict[Path, str]:
+    """Legend labels for the curves: model, plus the P source and size where they vary."""
+    models = model_labels(runs)
+    many_sizes = len({r.train_items for r in runs}) > 1
+    many_sources = len({r.init_group for r in runs if r.init == "P"}) > 1
+    labels = {}
+    for run in runs:
+        label = models[run.path]
+        if run.init == "P" and many_sources:
+            label += f" [{run.init_source}]"
+        if many_sizes:
+            label += f" n={run.train_items}"
+        labels[run.path] = label
+    return labels
+
+
+def write_report(run_dirs: list[str | Path], out: str | Path, *, baselines: bool = True) -> Path:
+    """Write report.md, report.csv, paired.csv and curves_*.png into ``out``; return the Markdown path."""
     from emkit.report.plots import plot_curves
 
     runs = [load_run(p) for p in run_dirs]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = collect(runs)
-    with open(out / "report.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["objective", "model", "init", "metric", "epoch", "mean", "std", "n", "runs"])
-        writer.writeheader()
-        writer.writerows(rows)
-    (out / "report.md").write_text(markdown(rows))
-    plot_curves(runs, model_labels(runs), out)
+    pairs = paired(runs)
+    base_rows, notes = [], []
+    if baselines:
+        from emkit.report.baselines import compute_baselines
+
+        base_rows, notes = compute_baselines(runs)
+    for name, fields, data in (("report.csv", FIELDS, rows), ("paired.csv", PAIR_FIELDS, pairs)):
+        with open(out / name, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(data)
+    (out / "report.md").write_text(markdown(rows, pairs, base_rows, notes))
+    plot_curves(runs, curve_labels(runs), out, base_rows)
     return out / "report.md"

@@ -38,8 +38,9 @@ def baseline_value(group: list[RunSummary], metric: str) -> Optional[float]:
 
 
 def curve_metrics(group: list[RunSummary]) -> list[str]:
-    """The ``val_*`` columns to plot; baseline columns are drawn inside their metric's figure."""
-    columns = {k for r in group for row in r.epochs.values() for k in row if k.startswith("val_")}
+    """The ``val_*`` and ``test_*`` columns to plot (test at the eval epochs); baseline
+    columns are drawn inside their metric's figure."""
+    columns = {k for r in group for row in r.epochs.values() for k in row if k.startswith(("val_", "test_"))}
     return sorted(c for c in columns if not (c.endswith(BASELINE_SUFFIX) and c[: -len(BASELINE_SUFFIX)] in columns))
 
 

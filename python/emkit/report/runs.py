@@ -28,11 +28,39 @@ class RunSummary:
 
     @property
     def init(self) -> str:
-        """"P" (pretrained), "R" (random), as in the paper's tables, or "self" (init=self)."""
+        """"P" (pretrained; init=self included, its source is "self") or "R" (random), as in the paper's tables."""
         init = self.config.get("init", "random")
-        if init == "self":
-            return "self"
         return "R" if init in (None, "", "random") else "P"
+
+    @property
+    def init_source(self) -> str:
+        """Where the weights came from: ``init_label`` when set, else the pretraining run's
+        folder name (``runs/pre/small`` -> ``small``, ``.../small/best`` -> ``small/best``),
+        or the random scheme (``task.random_init``; runs from before it existed: pix2pix)."""
+        label = self.config.get("init_label")
+        if label:
+            return str(label)
+        if self.init == "R":
+            scheme = (self.config.get("task") or {}).get("random_init", "pix2pix")
+            return f"{scheme} init"
+        path = Path(str(self.config.get("init")))
+        if path.suffix == ".safetensors":
+            path = path.parent
+        return f"{path.parent.name}/best" if path.name == "best" else path.name
+
+    @property
+    def init_group(self) -> str:
+        """``P (small)`` / ``R (default init)``: the init column of the report."""
+        return f"{self.init} ({self.init_source})"
+
+    @property
+    def train_items(self) -> str:
+        """The labelled-set size: ``data.train_limit``, else ``data.length`` (synthetic sets), else "all"."""
+        data = self.config.get("data") or {}
+        for key in ("train_limit", "length"):
+            if data.get(key) is not None:
+                return str(data[key])
+        return "all"
 
     @property
     def seed(self) -> int:

@@ -1,0 +1,38 @@
+"""Keep a pretrained generator's normalisation statistics while fine-tuning.
+
+Measured on emkit's synthetic tasks (``benchmarks/fair_baseline.py``): the first-epoch
+jump of a fine-tuned pretrained U-Net (validation L1 0.21 -> 0.31 on background removal)
+is caused by its BatchNorm layers, not by the step size. Training-mode BatchNorm
+normalises with the statistics of small downstream batches and overwrites the pretrained
+running statistics within a few steps; six training-mode forward passes without any
+weight update already move validation L1 from 0.21 to 0.26, and learning-rate warm-up
+does not change that. Keeping the norms in evaluation mode (running statistics frozen;
+their scale and shift still train) fine-tunes the function that was pretrained.
+
+``train.norm_stats``: ``frozen`` | ``update`` | unset = ``frozen`` when fine-tuning
+from pretrained weights (``init=`` a run or weights file), ``update`` from random init
+(a random network has no statistics worth keeping).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+MODES = ("frozen", "update")
+
+
+def norm_stats_mode(cfg: Any) -> str:
+    """The effective ``train.norm_stats`` of a downstream run."""
+    mode = getattr(cfg.train, "norm_stats", None)
+    if mode is None:
+        return "update" if cfg.run.init in (None, "", "random") else "frozen"
+    return mode
+
+
+def frozen_norms(cfg: Any, generator: nn.Module) -> list[nn.Module]:
+    """Norm layers the task loop keeps in eval mode (empty when statistics update)."""
+    if norm_stats_mode(cfg) != "frozen":
+        return []
+    return [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
