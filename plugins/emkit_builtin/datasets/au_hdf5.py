@@ -25,7 +25,7 @@ import numpy as np
 
 from emkit.data.filedataset import Entry, FileConfig, FileDataset
 from emkit.data.geometry import fit
-from emkit.data.readers import HDF5_EXTENSIONS, BadFileError, as_2d, check_pixels, list_images
+from emkit.data.readers import HDF5_EXTENSIONS, BadFileError, as_2d, check_pixels, fill_nonfinite
 from emkit.data.targets import check_kind
 from emkit.errors import DataError
 from emkit.interfaces.data_source import Sample
@@ -67,7 +67,7 @@ class AuHDF5Dataset(FileDataset):
     def _files(self) -> list[str]:
         if self.root.is_file():
             return [self.root.name]
-        return list_images(self.root, HDF5_EXTENSIONS)
+        return self._list(self.root, HDF5_EXTENSIONS)
 
     def _base(self):
         return self.root.parent if self.root.is_file() else self.root
@@ -157,6 +157,8 @@ class AuHDF5Dataset(FileDataset):
         except (OSError, ValueError, KeyError) as exc:
             raise BadFileError(path, f"cannot read image {entry.index} ({type(exc).__name__}: {exc})") from None
         arr = as_2d(arr, path)
+        if self.config.nan == "fill":
+            arr = fill_nonfinite(arr, f"{path}#{entry.index}")
         try:
             check_pixels(arr, path)
         except BadFileError as exc:

@@ -70,3 +70,15 @@ def test_bad_files(build, tmp_path):
     assert set(problems) == {"nomaps.h5", "rank.h5", "empty.h5", "trunc.h5", "nan.h5"}
     assert "no dataset 'maps'" in problems["nomaps.h5"] and "wrong rank" in problems["rank.h5"]
     assert "image 1" in problems["nan.h5"] and "NaN" in problems["nan.h5"]
+
+
+def test_nan_fill_and_link_loop_under_skip(build, tmp_path):
+    """``data.nan=fill`` reaches HDF5 stacks, and a link loop is skipped, not fatal."""
+    write_au(tmp_path / "good.h5", n=3)
+    images, _ = write_au(tmp_path / "nan.h5", n=2, nan_at=1)
+    (tmp_path / "loop").symlink_to(tmp_path)
+    with pytest.warns(UserWarning, match="1 NaN"):
+        ds = build("au-hdf5", root=str(tmp_path), nan="fill", on_error="skip", val_fraction=0.0, test_fraction=0.0)
+        filled = [ds[i] for i in range(len(ds))]
+    assert len(ds) == 5 and all(torch.isfinite(s["image"]).all() for s in filled)
+    assert [f.split("/")[-1] for f, _ in ds.problems()] == ["loop"]
