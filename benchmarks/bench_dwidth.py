@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_train import RESULTS, build, time_steps  # noqa: E402
+from bench_train import build, report, time_steps  # noqa: E402
 
 #: (label, generator, overrides): a small and the default U-Net, and HRNet (width 64 either way).
 GENERATORS = [
@@ -74,13 +74,7 @@ def main() -> int:
             sec = statistics.median(samples[tag])
             width = variants[tag][2]
             lines.append(f"{label:<12} {width:>8} {args.batch / sec:>8.2f} {sec * 1e3:>9.1f} {base / sec:>8.2f}x")
-    text = "\n".join(lines)
-    print(text)
-    if args.save:
-        RESULTS.mkdir(exist_ok=True)
-        out = RESULTS / f"bench_dwidth_{device.type}.txt"
-        out.write_text(text + "\n")
-        print(f"saved {out}")
+    report("\n".join(lines), f"bench_dwidth_{device.type}.txt", args.save)
     return 0
 
 

@@ -82,6 +82,16 @@ def time_steps(objective, ctx, batch, steps: int) -> tuple[float, float]:
     return statistics.median(per_step), statistics.median(fractions)
 
 
+def report(text: str, filename: str, save: bool) -> None:
+    """Print a benchmark's table and, with ``--save``, write it to ``benchmarks/results/``."""
+    print(text)
+    if save:
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / filename
+        out.write_text(text + "\n")
+        print(f"saved {out}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="auto")
@@ -137,13 +147,7 @@ def main() -> int:
             lines.append(f"{name:<10} {label:<8} {batch_size / sec:>8.2f} {sec * 1e3:>9.1f} {100 * frac:>6.1f}% "
                          f"{base / sec:>8.2f}x")
         objective.make_pairs = fused_pairs
-    text = "\n".join(lines)
-    print(text)
-    if args.save:
-        RESULTS.mkdir(exist_ok=True)
-        out = RESULTS / f"bench_train_{device.type}.txt"
-        out.write_text(text + "\n")
-        print(f"saved {out}")
+    report("\n".join(lines), f"bench_train_{device.type}.txt", args.save)
     return 0
 
 
