@@ -71,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "1 is fastest for these small models on a shared 2-core machine)")
     ap.add_argument("--arms", default="", help="comma list of arm labels to run (default: all); with --ablation, row labels (the baseline "
                     "row always runs)")
+    ap.add_argument("--reuse-peers", action="store_true", help="score finished peer runs in --out again instead of "
+                    "retraining them (when only emkit changed); the report says which rows were reused")
     ap.add_argument("--quick", action="store_true", help="smoke size: 1 seed, 12/24/48 steps, 40 pretext steps")
     ap.add_argument("--ablation", action="store_true", help="run the ablation table instead (see peers/ablation.py)")
     args = ap.parse_args(argv)
@@ -130,7 +132,7 @@ def run_benchmark(args: argparse.Namespace) -> str:
     wanted = {a for a in args.arms.split(",") if a}
     sizes = (args.train, args.val, args.test)
     t_start = time.perf_counter()
-    sections, versions, raw = [], {}, {}
+    sections, versions, raw, reused = [], {}, {}, set()
     for key in [k for k in args.tasks.split(",") if k]:
         spec = TASKS[key]
         out = args.out / key
@@ -146,7 +148,9 @@ def run_benchmark(args: argparse.Namespace) -> str:
                 peer_env["python"], peer_env["facts"] = ensure_peer_venv(args.venv or default_venv())
             for seed in range(args.seeds):
                 rec = peer_arm(spec, peer_env["python"], data_dir, variant=variant, seed=seed, steps=args.step_list,
-                               out=out / "peer-runs", sizes=sizes)
+                               out=out / "peer-runs", sizes=sizes, reuse=args.reuse_peers)
+                if rec.pop("reused", False):
+                    reused.add(variant["name"])
                 versions.update({f"{k} (peer env)" if k in ("torch", "numpy") else k: v
                                  for k, v in rec.pop("versions").items()})
                 rows[label]["runs"].append(rec)
@@ -183,8 +187,11 @@ def run_benchmark(args: argparse.Namespace) -> str:
         f"trains on). Pretrained arm: `init=self pretrain.steps={args.pretext_steps}`: per seed, a pix2pix "
         f"stage on the {args.train} training inputs (labels unused), then fine-tuning; its wall time includes "
         "that stage. emkit defaults as of this commit (random init: PyTorch's per-layer init, "
-        "`task.head_bias=prior`, 5 % warm-up).", "",
+        "`task.head_init=prior` for restoration, `keep` for segmentation, 5 % warm-up).", "",
     ]
+    if reused:
+        header += [f"Peer rows trained earlier in the same work folder and scored again now (`--reuse-peers`; "
+                   f"their wall times are from that run): {', '.join(sorted(reused))}.", ""]
     return "\n".join(header + ["\n\n".join(sections), ""])
 
 
