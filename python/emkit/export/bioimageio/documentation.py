@@ -103,9 +103,10 @@ def _validation(ctx: DocContext) -> str:
         measured = "The run recorded no validation metrics."
     return (f"## Validation\n\n{measured} Judge them against the run's baselines (identity / all-background) in "
             "its `metrics.csv`; a short run is a smoke test, not a result.\n\n"
-            "The package itself was checked with bioimage.io core (`bioimageio test`): the test input, run through the "
-            "pre-processing and each weight format, reproduces the test outputs, and inference runs for several "
-            "valid sizes and batch sizes.")
+            "The package is checked with bioimage.io core (`bioimageio test <package>.zip`; emkit runs it after the "
+            "export when the `emkit[bioimageio]` extra is installed): the test input, run through the pre-processing "
+            "and each weight format, must reproduce the test outputs, and inference must run for several valid "
+            "sizes and batch sizes.")
 
 
 def _usage() -> str:
