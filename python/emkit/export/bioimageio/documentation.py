@@ -31,11 +31,13 @@ class DocContext:
     run: Path
     test_origin: str
     test_shape: tuple[int, ...]
+    #: Stored pixel type of the test image (the pre-processing is the one for this type).
+    test_dtype: str
     last_metrics: Optional[dict[str, Any]]
 
 
 def write_documentation(path: Path, model: LoadedModel, facts: PackageFacts, ctx: DocContext) -> Path:
-    parts = [_summary(model, facts, ctx), _processing(model, facts), _sizes(model, facts),
+    parts = [_summary(model, facts, ctx), _processing(model, facts, ctx), _sizes(model, facts),
              _training(model, ctx), _validation(ctx), _usage(), _citation(facts)]
     path.write_text("\n\n".join(parts) + "\n")
     return path
@@ -47,7 +49,7 @@ def _summary(model: LoadedModel, facts: PackageFacts, ctx: DocContext) -> str:
             f"{ctx.run.name} --format bioimageio` from the run directory `{ctx.run.name}`.\n\n{facts.description}")
 
 
-def _processing(model: LoadedModel, facts: PackageFacts) -> str:
+def _processing(model: LoadedModel, facts: PackageFacts, ctx: DocContext) -> str:
     head = model.head
     baked = {"image": "the output map `(y + 1) / 2` clamped to [0, 1]",
              "binary": f"a sigmoid (output `probability`) and the threshold {head.threshold} (output `mask`)",
@@ -56,7 +58,8 @@ def _processing(model: LoadedModel, facts: PackageFacts) -> str:
         "## Pre- and post-processing\n\n"
         "Feed the image in its own intensity units (as stored in the file). The pre-processing in `rdf.yaml` "
         "normalises it the way emkit's `predict` does for this run "
-        f"(run setting `data.normalize: {model.run_data.get('normalize', 'auto')}`):\n\n"
+        f"(run setting `data.normalize: {model.run_data.get('normalize', 'auto')}`) for images stored as "
+        f"`{ctx.test_dtype}`, the type of the run's data:\n\n"
         f"    {describe_steps(facts.preprocessing)}\n\n"
         "A `scale_range` step clips to per-image percentiles exactly as emkit does, except that the spec divides by "
         "`hi - lo + 1e-6` where emkit divides by `hi - lo` (a relative difference of 1e-6 / (hi - lo)).\n\n"

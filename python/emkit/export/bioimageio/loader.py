@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Optional
@@ -82,7 +83,7 @@ def load_package(path: str | Path) -> PackageModel:
     if not weights or "source" not in weights:
         raise EmkitError(f"{path}: the package has no TorchScript weights (weights.torchscript.source)")
     try:
-        module = torch.jit.load(io.BytesIO(read(str(weights["source"]))), map_location="cpu").eval()
+        module = load_torchscript(io.BytesIO(read(str(weights["source"]))))
     except RuntimeError as exc:
         first = (str(exc).strip().splitlines() or ["unreadable"])[0]
         raise EmkitError(f"{path}: {weights['source']} is not a TorchScript archive ({first})") from None
@@ -102,6 +103,13 @@ def load_package(path: str | Path) -> PackageModel:
         module=module,
         preprocessing=list(inputs[0].get("preprocessing") or []),
     )
+
+
+def load_torchscript(source: Any) -> torch.jit.ScriptModule:
+    """``torch.jit.load`` on the CPU in eval mode, without its deprecation notice (a path or a file object)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.jit.load(source, map_location="cpu").eval()
 
 
 def _halo(outputs: list[dict[str, Any]]) -> int:

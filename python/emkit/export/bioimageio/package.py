@@ -28,6 +28,7 @@ import yaml
 
 from emkit.engine.atomic import write_atomic
 from emkit.errors import EmkitError
+from emkit.export.bioimageio.loader import load_torchscript
 from emkit.export.bioimageio.preprocessing import apply_steps, input_steps
 from emkit.export.bioimageio.rdf import PackageFacts, PackageFiles, build_rdf, output_ids
 from emkit.predict.model_loading import CONFIG_FILE, LoadedModel
@@ -104,7 +105,7 @@ def _write_contents(model: LoadedModel, run: Path, folder: Path, options: Packag
     min_size = 2 * halo + m
     facts = _facts(model, run, options, halo, min_size, [])
     torchscript, onnx = _write_weights(model, folder, facts.opset)
-    module = torch.jit.load(str(folder / torchscript), map_location="cpu").eval()
+    module = load_torchscript(str(folder / torchscript))
     case = _pick_test_case(model, run, options.test_image, module, min_size, notes)
     facts = dataclasses.replace(facts, preprocessing=case.steps)
     np.save(folder / "test_input.npy", case.raw)
@@ -115,7 +116,7 @@ def _write_contents(model: LoadedModel, run: Path, folder: Path, options: Packag
         tifffile.imwrite(folder / samples[oid], np.squeeze(arr))
     write_cover(folder / "cover.png", case.seen[0, 0], {k: v[0] for k, v in case.outputs.items()}, model.head.kind,
                 f"{facts.name}: test image")
-    ctx = DocContext(run, case.image.origin, tuple(case.raw.shape), _last_metrics(run))
+    ctx = DocContext(run, case.image.origin, tuple(case.raw.shape), str(case.image.pixels.dtype), _last_metrics(run))
     write_documentation(folder / "README.md", model, facts, ctx)
     _copy_config(model, folder)
     files = PackageFiles({}, torchscript, onnx, "test_input.npy",
@@ -159,8 +160,9 @@ def _facts(model: LoadedModel, run: Path, options: PackageOptions, halo: int, mi
 
     what = model.task or f"{model.pretext or 'pretext'} pretext"
     name = _clean_name(f"emkit {run.name if run.is_dir() else run.stem} {model.name} {what}")
-    description = (f"emkit {model.name} generator for {what} on electron-microscopy images, trained with "
-                   "self-supervised GAN pretraining and fine-tuning (Kazimi et al., CVPR-W 2024).")
+    init = model.run_config.get("init") or "random"
+    description = (f"emkit {model.name} generator for {what} on electron-microscopy images (init: {init}). emkit "
+                   "implements GAN-based self-supervised pretraining and fine-tuning (Kazimi et al., CVPR-W 2024).")
     authors = list(options.authors) or [getpass.getuser()]
     tags = tuple(t for t in (model.task, model.pretext, model.name) if t)
     return PackageFacts(name, description, authors, halo, min_size, steps, torch.__version__.split("+")[0], OPSET,

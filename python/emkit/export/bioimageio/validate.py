@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import warnings
 from pathlib import Path
 
 from emkit.errors import EmkitError
@@ -48,7 +49,9 @@ def validate_package(path: str | Path) -> Validation:
     logger.disable("bioimageio")  # its progress log is not for emkit's users; the summary is
     from bioimageio.core import test_model
 
-    summary = test_model(str(path), devices=["cpu"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.load's notice
+        summary = test_model(str(path), devices=["cpu"])
     lines = [f"bioimageio test {Path(path).name}: {summary.status} (format {summary.format_version})"]
     for detail in summary.details:
         if detail.status not in ("passed", "failed"):
