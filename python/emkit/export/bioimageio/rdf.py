@@ -123,6 +123,8 @@ def _input(model: LoadedModel, facts: PackageFacts, files: PackageFiles) -> dict
         "test_tensor": _file(files, files.test_input),
         "sample_tensor": _file(files, files.samples["input"]),
         "data": {"type": "float32"},
+        # how tilers pad the image border by the halo: reflection, like emkit's own padding to the multiple
+        "pad": {"mode": "reflect"},
         "preprocessing": facts.preprocessing,
     }
 
