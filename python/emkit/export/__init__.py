@@ -3,6 +3,8 @@
 ``export_run(run, fmt)`` loads a run (``predict.model_loading``), wraps the generator
 with its input normalisation and output post-processing (``wrapper``), writes the
 model file and its I/O description (``description``) as ``<file>.json`` beside it.
+bioimage.io model packages (both formats, test tensors, documentation) are written by
+``emkit.export.bioimageio``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A 2:1 PNG (the spec asks for 2:1 or 1:1 and under 500 kB): left the test input a
 network sees it after pre-processing (values in [0, 1]), right the output -- the
 restored image, or the foreground probability with the mask's outline for
 segmentation (multi-class: the label map). Grey-scale panels share the [0, 1] range and
-a colour bar, so brightness means the same on both sides.
+colour bars, so brightness means the same on both sides.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def write_cover(path: Path, seen: np.ndarray, outputs: dict[str, np.ndarray], ki
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4), dpi=100)
-    left.imshow(seen, cmap="gray", vmin=0, vmax=1)
+    fig.colorbar(left.imshow(seen, cmap="gray", vmin=0, vmax=1), ax=left, fraction=0.046, pad=0.04)
     left.set_title("input (after pre-processing)", fontsize=10)
     if kind == "image":
         shown = right.imshow(_first(outputs["image"]), cmap="gray", vmin=0, vmax=1)
