@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -50,3 +50,15 @@ def seg_package(trained_seg_run) -> Path:
                      "Test Author", cwd=trained_seg_run.parent, check=True)
     path = Path(proc.stdout.strip().splitlines()[-1])
     return path if path.is_absolute() else trained_seg_run.parent / path
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one CPU thread, restored afterwards: small networks on a shared 2-core
+    machine spend 100x longer in thread contention than in arithmetic (1 s vs 3 ms a call)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

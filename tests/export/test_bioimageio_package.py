@@ -19,6 +19,8 @@ from run_support import needs_unet, run_cli
 needs_core = pytest.mark.skipif(not validation.available(),
                                 reason="bioimage.io core is not installed (pip install 'emkit[bioimageio]')")
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def _rdf(package):
     with zipfile.ZipFile(package) as zf:
