@@ -1,10 +1,12 @@
 """bioimage.io model packages of emkit runs: export, validation, and a small loader.
 
-Writing (``emkit export RUN --format bioimageio``): ``export_package(run, out=None,
-validate=None) -> Path`` writes ``<run>/<name>.bioimageio.zip`` in the bioimage.io
-model spec 0.5 (``rdf.yaml``, TorchScript and ONNX weights, test tensors made from a
-real image of the run's data, cover, documentation, licence, citation, the run's
-``config.yaml``). Validation needs the optional extra ``emkit[bioimageio]``.
+Writing (``emkit export RUN --format bioimageio``): ``package.export_package(run,
+PackageOptions(out, test_image, authors)) -> PackageResult(path, notes)`` writes
+``<run>/<run name>.bioimageio.zip`` in the bioimage.io model spec 0.5 (``rdf.yaml``,
+TorchScript and ONNX weights, test tensors made from a real image of the run's data,
+cover, documentation, licence, citation, the run's ``config.yaml``).
+``validate.validate_package(path)`` runs bioimage.io core's test on it; that needs the
+optional extra ``emkit[bioimageio]`` (``validate.available()`` says whether it is there).
 
 Reading, for other emkit code (the napari plugin, scripts)::
 

@@ -52,8 +52,8 @@ class PackageOptions:
 
 
 def default_path(run: Path) -> Path:
-    """``<run>/<run name>.bioimageio.zip``."""
-    return run / (run.name + SUFFIX) if run.is_dir() else run.with_name(run.stem + SUFFIX)
+    """``<run>/<run name>.bioimageio.zip`` (beside a lone weights file: ``<stem>.bioimageio.zip``)."""
+    return run / (run.resolve().name + SUFFIX) if run.is_dir() else run.with_name(run.stem + SUFFIX)
 
 
 def package_halo(model: LoadedModel) -> int:
@@ -159,14 +159,22 @@ def _facts(model: LoadedModel, run: Path, options: PackageOptions, halo: int, mi
     from emkit.export.onnx import OPSET
 
     what = model.task or f"{model.pretext or 'pretext'} pretext"
-    name = _clean_name(f"emkit {run.name if run.is_dir() else run.stem} {model.name} {what}")
+    name = _clean_name(f"emkit {run.resolve().name if run.is_dir() else run.stem} {model.name} {what}")
     init = model.run_config.get("init") or "random"
     description = (f"emkit {model.name} generator for {what} on electron-microscopy images (init: {init}). emkit "
                    "implements GAN-based self-supervised pretraining and fine-tuning (Kazimi et al., CVPR-W 2024).")
-    authors = list(options.authors) or [getpass.getuser()]
+    authors = list(options.authors) or [_user_name()]
     tags = tuple(t for t in (model.task, model.pretext, model.name) if t)
     return PackageFacts(name, description, authors, halo, min_size, steps, torch.__version__.split("+")[0], OPSET,
                         tags=tags)
+
+
+def _user_name() -> str:
+    """The login name (the default author), or a placeholder where the system has none."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "emkit user"
 
 
 def _clean_name(text: str) -> str:
