@@ -13,11 +13,12 @@ from typing import Optional
 
 import typer
 
+#: Help texts go through rich markup: ``\\[`` keeps a literal ``[``.
 HELP = (
     "Export a trained generator with its normalisation and output post-processing as TorchScript or "
     "ONNX, plus an I/O description (<file>.json: names, dtypes, layout, ranges, size multiple, "
     "receptive field, task); or as a bioimage.io model package (--format bioimageio: a zip for Fiji/deepImageJ, "
-    "ilastik, napari), validated by bioimage.io core when 'emkit[bioimageio]' is installed."
+    "ilastik, napari), validated by bioimage.io core when 'emkit\\[bioimageio]' is installed."
 )
 
 
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
         opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset (default 17)."),
         validate: Optional[bool] = typer.Option(
             None, "--validate/--no-validate",
-            help="bioimageio: run the bioimage.io test on the package (default: when 'emkit[bioimageio]' is installed)."
+            help="bioimageio: run the bioimage.io test on the package (default: when 'emkit\\[bioimageio]' is installed)."
         ),
         test_image: Optional[Path] = typer.Option(
             None, "--test-image", help="bioimageio: image file for the test tensors (default: from the run's data)."
