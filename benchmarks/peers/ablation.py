@@ -22,6 +22,8 @@ SMALL = ["generator=unet", "generator.blocks=2", "generator.width=8"]
 #: Rows whose keys this emkit does not have yet are reported as "not available".
 FLIPS_ONLY = ["task.augment.rotation=0", "task.augment.scale=[1.0,1.0]"]
 INIT_AND_WARMUP: list[tuple[str, list[str], str]] = [
+    ("head bias keep", ["task.head_bias=keep"], "no output prior: the head's bias as initialised, so an untrained "
+     "model outputs ~0 in 2x-1 space (emkit before issue 19's fix)"),
     ("init pix2pix", ["task.random_init=pix2pix"], "N(0, 0.02) convs (pix2pix; emkit's init before issue 12)"),
     ("init default", ["task.random_init=default"], "PyTorch's own per-layer init"),
     ("init kaiming", ["task.random_init=kaiming"], "Kaiming (fan-in) init"),
@@ -57,10 +59,9 @@ VARIANTS: dict[str, list[tuple[str, list[str], str]]] = {
 MISSING = [
     ("per-dataset input/target standardisation (CARE: training-set mean/std)",
      "synthetic datasets have no `normalize` option; file datasets have `data.normalize=meanstd`, which maps "
-     "inputs to 0.5 + z/8 in [0, 1] (not unit variance, targets untouched); the generator always sees 2x-1 and "
-     "its output is read back as (y+1)/2, so an untrained (≈0) output means mid-grey 0.5. The reference rows "
-     "measure what that costs: see 'constant 0.5' vs 'constant = training-target mean'"),
-    ("output bias initialised to the target mean", "no knob (would remove the same offset without standardising)"),
+     "inputs to 0.5 + z/8 in [0, 1] (not unit variance, targets untouched). The offset part of target "
+     "standardisation is what `task.head_bias=prior` (the default since issue 19) gives: the head's bias starts "
+     "at the training targets' mean; the 'head bias keep' row measures the run without it"),
     ("normalisation layers on/off",
      "emkit's U-Net already has BatchNorm in every residual block (like CARE's U-Net); there is no switch"),
 ]

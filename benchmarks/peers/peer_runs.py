@@ -93,26 +93,6 @@ def _test_metrics(path: Path) -> dict[int, dict[str, float]]:
     return out
 
 
-def pretext_arm(generator: list[str], data: list[str], *, steps: int, n_train: int, crop: int, out: Path,
-                name: str) -> Path:
-    """Pix2pix on the task's own training inputs: stands in for ``init=self`` (not in emkit yet).
-
-    All ``n_train`` inputs train (no validation split); ``steps`` is rounded to whole passes.
-    """
-    from emkit.engine.launch import launch
-
-    run = out / name
-    if (run / "generator.safetensors").exists():
-        return run
-    if run.exists():
-        shutil.rmtree(run)
-    launch(["pretext=pix2pix", *generator, *data, f"pretext.crop={crop}", "train.batch_size=4",
-            f"train.epochs={max(1, round(steps / (n_train // BATCH)))}", "data.val_fraction=0", "train.device=cpu",
-            "train.val_batches=1",
-            f"train.log_every={steps}", "seed=0", f"runs_dir={out}", f"name={name}"], [])
-    return run
-
-
 def peer_arm(spec: TaskSpec, python: Path, data_dir: Path, *, variant: dict, seed: int, steps: list[int],
              out: Path, sizes: tuple[int, int, int]) -> dict:
     """Run the peer's driver in its venv, then score each snapshot with emkit's metrics."""

@@ -33,6 +33,10 @@ class SegmentationConfig:
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
     #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
     random_init: Literal["default", "kaiming", "pix2pix"] = "default"
+    #: Head bias before the first step: "prior" = shifted so the mean logit over training
+    #: items is the loss-optimal constant for the classes' pixel frequencies
+    #: (engine/output_prior.py); "keep" = as initialised.
+    head_bias: Literal["prior", "keep"] = "prior"
 
     def __post_init__(self) -> None:
         if self.classes < 2:
@@ -55,7 +59,7 @@ class Segmentation(Task):
     target_key = "mask"
     dataset_target = "segmentation"
     default_data = "synthetic-hrtem"
-    presets = {"paper": {"task": {"crop": 448}, "train": {"epochs": 60, "batch_size": 8}}}
+    presets = {"paper": {"task": {"crop": 448, "head_bias": "keep"}, "train": {"epochs": 60, "batch_size": 8}}}
 
     @property
     def out_channels(self) -> int:
@@ -69,6 +73,21 @@ class Segmentation(Task):
     def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image = to_unit(batch["image"])
         return {"input": to_model(image), "mask": batch["mask"].long(), "image": image}
+
+    def output_prior(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Loss-optimal constant logits for the classes' pixel frequencies.
+
+        Binary: the logit of p* = w·f / (w·f + 1 − f), where f is the particle fraction and
+        w ``pos_weight`` (p* minimises the weighted BCE). Multi-class: log class frequencies.
+        """
+        mask = batch["mask"]
+        if self.config.classes == 2:
+            f = (mask > 0).float().mean().clamp(1e-3, 1 - 1e-3)
+            w = self.config.pos_weight
+            return torch.log(w * f / (1 - f)).reshape(1)
+        counts = torch.bincount(mask.flatten().clamp(0, self.config.classes - 1), minlength=self.config.classes)
+        freq = (counts.float() / counts.sum()).clamp_min(1e-3)
+        return torch.log(freq)
 
     def loss(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         mask = batch["mask"]

@@ -33,6 +33,8 @@ from emkit.engine.devices import select_device
 from emkit.engine.evaluation import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
 from emkit.engine.metrics_log import MetricsLog
 from emkit.engine.objective import build_objective, prepare_objective
+from emkit.engine.output_prior import apply_output_prior
+from emkit.engine.task_objective import TaskObjective
 from emkit.engine.progress import Progress
 from emkit.engine.resumable_sampler import ResumableDistributedSampler
 from emkit.engine.run_data import check_data, run_dataset
@@ -80,6 +82,8 @@ class TrainRun:
     epoch: int = 0
     start_epoch: int = 0
     start_in_epoch: int = 0
+    #: Lines to show when the run starts (e.g. the head-bias prior that was applied).
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def dist_info(self) -> distributed.DistInfo:
@@ -161,6 +165,8 @@ def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
     check_data(train_ds, objective, "train", cfg)
     if len(val_ds):
         check_data(val_ds, objective, "val", cfg)
+    note = apply_output_prior(objective.task, objective.generator, train_ds, cfg) \
+        if isinstance(objective, TaskObjective) else None
     out = open_run_dir(cfg, rt.dist_info, resume_dir)
     prepared = prepare_objective(objective, rt.device, precision=cfg.train.precision, ddp=rt.dist_info.enabled,
                                  compile_=cfg.train.compile, channels_last=rt.channels_last,
@@ -172,7 +178,7 @@ def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
                          tensorboard_dir=(out / "tensorboard") if cfg.run.logger == "tensorboard" else None) \
         if rt.dist_info.is_main else None
     return TrainRun(cfg, rt, objective, prepared.optimizers, prepared.ctx, train_ds, val_ds, out, sampler,
-                    steps_per_epoch, val_loader, metrics, callbacks=list(callbacks))
+                    steps_per_epoch, val_loader, metrics, callbacks=list(callbacks), notes=[note] if note else [])
 
 
 def restore(run: TrainRun) -> None:
@@ -194,6 +200,8 @@ def announce(run: TrainRun, show_progress: bool) -> None:
     run.progress = Progress(run.total_steps, enabled=show_progress and run.dist_info.is_main,
                             epochs=run.cfg.train.epochs, initial=run.step)
     warn_if_short(run.progress.message, run.total_steps, run.steps_per_epoch, run.cfg.train.epochs)
+    for note in run.notes if not run.step else []:  # a resumed run restored its trained bias
+        run.progress.message(note)
     if not len(run.val_ds):
         run.progress.message("warning: the validation split is empty; no validation metrics will be logged")
     if run.step:

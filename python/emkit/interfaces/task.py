@@ -50,6 +50,18 @@ class Task(PluginBase, abc.ABC):
         """Like ``prepare_batch`` without random augmentation (validation/test)."""
         return {**batch, "input": to_model(to_unit(batch["image"]))}
 
+    def output_prior(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        """The constant raw output (one value per output channel) that best fits the
+        targets of ``batch`` (prepared by ``prepare_eval_batch``, training items), or None.
+
+        Before the first step the engine shifts the generator head's bias so the mean
+        output over a few training items equals this (``head_bias=prior`` in the task
+        config; engine/output_prior.py): an untrained model then predicts the target mean
+        (restoration) or the foreground rate (segmentation) instead of whatever a zero
+        output means, which is what CARE gets from standardising its targets.
+        """
+        return None
+
     @abc.abstractmethod
     def loss(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Scalar training loss of the generator's raw output."""
