@@ -58,6 +58,9 @@ def validate_package(path: str | Path) -> Validation:
             continue
         where = ".".join(str(x) for x in detail.loc)
         lines.append(f"  {detail.status:6} {detail.name}" + (f" [{where}]" if where else ""))
-        for err in detail.errors:
-            lines.append(f"         error: {err.msg.splitlines()[0] if err.msg else err}")
+        for kind, entries in (("error", detail.errors), ("warning", detail.warnings)):
+            for entry in entries:
+                loc = ".".join(str(x) for x in entry.loc)
+                text = (entry.msg or "").splitlines()[0] if entry.msg else str(entry)
+                lines.append(f"         {kind}: " + (f"{loc}: " if loc else "") + text)
     return Validation(str(summary.status), lines)
