@@ -50,6 +50,7 @@ class FinetuneRequest:
     init: str = "random"
     generator: str = "unet"
     epochs: int = 5
+    #: Side of the patches cut from layers; also the training crop (``task.crop``).
     patch: int = 128
     runs_dir: str = "runs"
     name: str = ""
@@ -73,7 +74,7 @@ def data_overrides(req: FinetuneRequest, name: str) -> tuple[list[str], dict[str
         if not (root / "image").is_dir() or not (root / sub).is_dir():
             raise EmkitError(f"{root}: expected a dataset folder with image/ and {sub}/ sub-folders")
         dataset = "mask-folder" if req.task == SEGMENTATION else "paired-folder"
-        return [f"data={dataset}", f"data.root={root}"], {"folder": str(root)}
+        return [f"data={dataset}", f"data.root={root}", f"task.crop={int(req.patch)}"], {"folder": str(root)}
     if req.image is None or req.partner is None:
         raise EmkitError("choose an image layer and a labels/target layer, or a dataset folder")
     kind = "mask" if req.task == SEGMENTATION else "target"
@@ -141,3 +142,44 @@ class MetricsRelay(TrainCallback):
 
     def on_train_end(self, run: Any) -> None:
         self._forward(run)
+
+
+#: metrics.csv columns that are bookkeeping, not curves.
+BOOKKEEPING = frozenset({"kind", "epoch", "step", "lr", "images_per_s", "data_time_frac", "ops"})
+#: Validation columns (after ``val_``) plotted with the losses; the rest are quality metrics.
+LOSS_NAMES = frozenset({"loss", "bce", "ce", "nll", "l1", "l2", "mse", "mae", "heatmap_mse"})
+
+
+class Curves:
+    """metrics.csv rows → the two plots: losses (train + validation) and validation metrics."""
+
+    def __init__(self) -> None:
+        self.loss: dict[str, list[tuple[float, float]]] = {}
+        self.metrics: dict[str, list[tuple[float, float]]] = {}
+
+    def add(self, rows: list[dict[str, Any]], stage: str = "finetune") -> None:
+        prefix = "pretext " if stage == "pretrain" else ""
+        for row in rows:
+            step = float(row.get("step") or 0)
+            for key, value in row.items():
+                number = _number(value)
+                if key in BOOKKEEPING or number is None:
+                    continue
+                if row.get("kind") == "step":
+                    self.loss.setdefault(f"{prefix}train {key}", []).append((step, number))
+                elif key.startswith("val_"):
+                    target = self.loss if is_loss(key[4:]) else self.metrics
+                    target.setdefault(f"{prefix}{key}", []).append((step, number))
+
+
+def _number(value: Any) -> Optional[float]:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def is_loss(name: str) -> bool:
+    """A loss-like validation column (``bce``, ``l1``, its ``l1_identity`` baseline, ``*_loss``)."""
+    base = name.removesuffix("_identity")
+    return base in LOSS_NAMES or base.endswith("_loss")
