@@ -10,8 +10,8 @@ more than one sample to split and to batch:
     <root>/splits/train.txt, val.txt, test.txt
 
 Patches cover every pixel (the last row and column of patches are shifted inward);
-every fifth patch is the validation split (none when there is a single patch), the test
-split is empty. Patches whose image is constant (no signal to learn from, and refused by
+every fifth patch is the validation split (the last one when there are fewer than five;
+none when there is a single patch), the test split is empty. Patches whose image is constant (no signal to learn from, and refused by
 emkit's readers) are left out. The folder stays next to the run: its ``config.yaml``
 names it, so the run can be resumed or evaluated again.
 """
@@ -122,7 +122,7 @@ def write_layer_dataset(root: str | Path, image: np.ndarray, partner: np.ndarray
         kept.append(key)
     if not kept:
         raise EmkitError(f"layer {names[0]!r} is constant everywhere: nothing to learn from")
-    val = [k for i, k in enumerate(kept) if len(kept) > 1 and i % VAL_EVERY == VAL_EVERY - 1]
+    val = kept[VAL_EVERY - 1::VAL_EVERY] or kept[-1:] if len(kept) > 1 else []
     train = [k for k in kept if k not in set(val)]
     for split, keys in (("train", train), ("val", val), ("test", [])):
         (folders["splits"] / f"{split}.txt").write_text("".join(f"{k}\n" for k in keys))
