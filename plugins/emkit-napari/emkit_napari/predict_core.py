@@ -1,7 +1,7 @@
 """Predict an image layer's pixels with an emkit model, without Qt: the predict widget's engine.
 
-``open_model(path)`` accepts a run directory or a ``generator.safetensors`` file (and a
-bioimage.io package, see ``package_model``) and returns a ``Model``: its name, what its
+``open_model(path)`` accepts a run directory, a ``generator.safetensors`` file or a
+bioimage.io package (``package_model``) and returns a ``Model``: its name, what its
 output means (``image`` / ``binary`` / ``multiclass``, as ``emkit.predict`` decides from
 how the run was trained) and ``predict_plane``, which runs emkit's ``TiledPredictor``
 over one 2-D plane with the run's own intensity normalisation, reporting finished tiles.
@@ -37,12 +37,11 @@ class Model(Protocol):
     name: str
     kind: str
     threshold: float
-    channels: int
 
     def count_tiles(self, height: int, width: int) -> int: ...
 
     def predict_plane(self, plane: np.ndarray, where: str, on_tiles: Callable[[int], None]) -> np.ndarray:
-        """``(H, W)`` raw pixels → ``(channels, H, W)`` float32 in output space."""
+        """``(H, W)`` raw pixels → ``(C, H, W)`` float32 in output space (probabilities, [0, 1] image)."""
 
 
 @dataclasses.dataclass
@@ -99,9 +98,9 @@ def strided_sample(plane: np.ndarray, limit: int) -> np.ndarray:
 
 
 def open_model(path: str | Path, options: TileOptions = TileOptions()) -> Model:
-    """A run directory / weights file (``RunModel``) or a bioimage.io package zip."""
+    """A run directory / weights file (``RunModel``), or a bioimage.io package: its zip, folder or rdf.yaml."""
     path = Path(path)
-    if path.suffix.lower() == ".zip" or (path.is_dir() and (path / "rdf.yaml").exists()):
+    if path.suffix.lower() in (".zip", ".yaml", ".yml") or (path.is_dir() and (path / "rdf.yaml").exists()):
         from emkit_napari.package_model import PackageModel
 
         return PackageModel(path)
@@ -143,11 +142,9 @@ def predict_array(model: Model, arr: np.ndarray, name: str, on_progress: Optiona
         if should_stop():
             raise Cancelled(f"prediction of {name!r} cancelled after {done[0]} of {total} tiles")
 
-    out = np.empty((len(planes), model.channels, h, w), np.float32)
-    for i, plane in enumerate(planes):
-        where = name if len(planes) == 1 else f"{name}[{i}]"
-        out[i] = model.predict_plane(np.asarray(plane), where, on_tiles)
-    return out.reshape(*lead, model.channels, h, w)
+    out = [model.predict_plane(np.asarray(plane), name if len(planes) == 1 else f"{name}[{i}]", on_tiles)
+           for i, plane in enumerate(planes)]
+    return np.stack(out).reshape(*lead, -1, h, w)
 
 
 def prediction_layers(model: Model, values: np.ndarray, source: str, *, threshold: Optional[float] = None,
@@ -162,8 +159,9 @@ def prediction_layers(model: Model, values: np.ndarray, source: str, *, threshol
     meta = {"emkit_model": model.name, "emkit_output": model.kind, "emkit_source_layer": source}
     label = f"{source} ({model.name})"
     if model.kind == "image":
-        image = values[..., 0, :, :] if model.channels == 1 else np.moveaxis(values, -3, 0)
-        extra = {} if model.channels == 1 else {"channel_axis": 0}
+        single = values.shape[-3] == 1
+        image = values[..., 0, :, :] if single else np.moveaxis(values, -3, 0)
+        extra = {} if single else {"channel_axis": 0}
         return [(image, {"name": f"{label} restored", "metadata": meta, **place, **extra}, "image")]
     cut = model.threshold if threshold is None else float(threshold)
     if model.kind == "binary":

@@ -39,3 +39,11 @@ def seg_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def denoise_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A restoration run (denoise: an image out)."""
     return _train(tmp_path_factory.mktemp("runs"), "denoise", "task=denoise")
+
+
+@pytest.fixture(scope="session")
+def seg_package(seg_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``seg_run`` as a bioimage.io package (zip), written by ``emkit export --format bioimageio``'s code."""
+    from emkit.export.bioimageio.package import PackageOptions, export_package
+
+    return export_package(seg_run, PackageOptions(out=tmp_path_factory.mktemp("package") / "seg.zip")).path

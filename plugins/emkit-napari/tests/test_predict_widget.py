@@ -104,3 +104,21 @@ def test_cancel_stops_and_adds_nothing(viewer_with_stem, qtbot, seg_run):  # noq
     text = run_widget(qtbot, widget)
     assert "cancelled after" in text
     assert len(viewer_with_stem.layers) == 3
+
+
+def test_bioimageio_package_matches_its_run(make_napari_viewer, qtbot, seg_run, seg_package):  # noqa: ANN001
+    """A package of a run predicts what the run predicts (uint8 input: the run's training type)."""
+    viewer = make_napari_viewer()
+    image = (synthetic_stem(128)[0][0] * 255).astype(np.uint8)
+    viewer.add_image(image, name="stem8")
+    results = {}
+    for model in (seg_run, seg_package):
+        widget = PredictWidget(viewer)
+        qtbot.addWidget(widget)
+        widget.set_model(model)
+        results[model] = [layer.data.copy() for layer in run_widget(qtbot, widget)]
+        assert widget.progress.value() == widget.progress.maximum()
+    (run_prob, run_mask), (pkg_prob, pkg_mask) = results[seg_run], results[seg_package]
+    assert pkg_prob.shape == (128, 128) and pkg_mask.dtype == np.uint8
+    np.testing.assert_allclose(pkg_prob, run_prob, atol=1e-4)
+    np.testing.assert_array_equal(pkg_mask, (pkg_prob > 0.5).astype(np.uint8))
