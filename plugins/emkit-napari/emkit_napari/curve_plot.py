@@ -52,7 +52,7 @@ class CurvePlot(QWidget):
         painter.fillRect(self.rect(), QColor("#262930"))
         text = QColor("#e0e0e0")
         painter.setPen(text)
-        box = QRectF(54, 22, max(self.width() - 64, 10), max(self.height() - 56, 10))
+        box = QRectF(68, 22, max(self.width() - 78, 10), max(self.height() - 56, 10))
         painter.drawText(QRectF(0, 2, self.width(), 18), Qt.AlignHCenter, self.title)
         painter.drawText(QRectF(box.left(), box.bottom() + 18, box.width(), 16), Qt.AlignHCenter, self.xlabel)
         painter.save()
