@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
                             QPushButton, QSpinBox, QVBoxLayout, QWidget)
@@ -137,8 +138,8 @@ class FinetuneWidget(QWidget):
         folder = self.folder.text().strip() or None
         return core.FinetuneRequest(
             task=self.task.currentText(), folder=folder,
-            image=None if folder or image is None else image.data,
-            partner=None if folder or partner is None else partner.data,
+            image=None if folder or image is None else _pixels(image),
+            partner=None if folder or partner is None else _pixels(partner),
             names=(image.name if image else "image", partner.name if partner else "labels"),
             label_mode=LABEL_MODES[self.label_mode.currentText()], init=self.init.currentText().strip() or "random",
             generator=self.generator.currentText(), epochs=self.epochs.value(), patch=self.patch.value(),
@@ -195,6 +196,12 @@ class FinetuneWidget(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.done.emit(show_error(self.status, exc))
+
+
+def _pixels(layer: Any) -> np.ndarray:
+    """A copy of the layer's full-resolution pixels (painting may go on while training starts)."""
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    return np.array(data)
 
 
 def _with_button(field: QWidget, label: str, action: Any) -> QWidget:

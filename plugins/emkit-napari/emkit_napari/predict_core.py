@@ -59,10 +59,9 @@ class RunModel:
 
     def __init__(self, path: str | Path, options: TileOptions = TileOptions()) -> None:
         from emkit.data.intensity import resolve_for_prediction
-        from emkit.engine.devices import select_device
         from emkit.predict import TiledPredictor, TileSettings, load_model
 
-        device = select_device(options.device)
+        device = widget_device(options.device)
         self.loaded = load_model(path, device)
         if self.loaded.in_channels != 1:
             raise EmkitError(f"{path}: the generator takes {self.loaded.in_channels} channels; "
@@ -87,6 +86,20 @@ class RunModel:
 
         self.predictor.predict(lambda r0, r1: plane[None, r0:r1], h, w, scaling, write, on_tiles=on_tiles)
         return out
+
+
+def widget_device(name: str):  # noqa: ANN201 - torch.device
+    """The torch device of the widget's *Device* choice (errors name the choice, not a config key)."""
+    import torch
+
+    from emkit.engine.devices import select_device
+
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise EmkitError(f"Device {name!r}: torch cannot use CUDA on this machine; choose auto or cpu")
+    try:
+        return select_device(name)
+    except EmkitError as exc:
+        raise EmkitError(f"Device {name!r}: {exc}") from None
 
 
 def strided_sample(plane: np.ndarray, limit: int) -> np.ndarray:

@@ -116,7 +116,8 @@ class PredictWidget(QWidget):
             return
         options = core.TileOptions(tile=self.tile.value(), tta=self.tta.isChecked(), device=self.device.currentText())
         name, rgb = layer.name, bool(getattr(layer, "rgb", False))
-        data, place = layer.data, {"scale": tuple(layer.scale), "translate": tuple(layer.translate)}
+        data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data  # full resolution
+        place = {"scale": tuple(layer.scale), "translate": tuple(layer.translate)}
         self._stop = False
         self._set_running(True, f"predicting {name!r} with {Path(path).name} …")
 

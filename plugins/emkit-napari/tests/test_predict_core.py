@@ -87,3 +87,12 @@ def test_run_model_matches_emkit_predict(seg_run, tmp_path) -> None:  # noqa: AN
     model = core.open_model(seg_run, core.TileOptions(tile=64, device="cpu"))
     values = core.predict_array(model, image, "in")
     np.testing.assert_allclose(values[0], tifffile.imread(tmp_path / "out" / "in_prob.tif"), atol=1e-6)
+
+
+def test_unusable_device_names_the_choice(seg_run) -> None:  # noqa: ANN001
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is usable here")
+    with pytest.raises(EmkitError, match="^Device 'cuda': torch cannot use CUDA on this machine; choose auto or cpu$"):
+        core.open_model(seg_run, core.TileOptions(device="cuda"))
