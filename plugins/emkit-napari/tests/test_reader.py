@@ -84,3 +84,15 @@ def test_opening_through_napari_uses_the_scale(make_napari_viewer, tmp_path: Pat
     [layer] = viewer.open(str(path), plugin="emkit-napari")
     assert layer.name == "scaled" and tuple(layer.scale) == pytest.approx((0.5, 0.5))
     assert [str(u) for u in layer.units] == ["nanometer", "nanometer"]
+
+
+def test_opening_a_stack_through_napari(make_napari_viewer, tmp_path: Path) -> None:  # noqa: ANN001
+    import mrcfile
+
+    with mrcfile.new(tmp_path / "stack.mrc") as mrc:
+        mrc.set_data(np.stack([image(), image()[::-1]]).astype(np.float32))
+        mrc.voxel_size = 5.0  # Angstrom
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(tmp_path / "stack.mrc"), plugin="emkit-napari")
+    assert layer.data.shape == (2, 48, 64) and tuple(layer.scale) == pytest.approx((1.0, 0.5, 0.5))
+    assert viewer.dims.nsteps[0] == 2  # a slider over the stack
