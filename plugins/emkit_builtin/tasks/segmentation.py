@@ -62,6 +62,7 @@ class Segmentation(Task):
     target_key = "mask"
     dataset_target = "segmentation"
     default_data = "synthetic-hrtem"
+    pretrained_norm_stats = "update"  # frozen statistics slowed fine-tuning a mask head (engine/finetune.py)
     presets = {"paper": {"task": {"crop": 448, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 8}}}
 
     @property

@@ -9,9 +9,16 @@ weight update already move validation L1 from 0.21 to 0.26, and learning-rate wa
 does not change that. Keeping the norms in evaluation mode (running statistics frozen;
 their scale and shift still train) fine-tunes the function that was pretrained.
 
-``train.norm_stats``: ``frozen`` | ``update`` | unset = ``frozen`` when fine-tuning
-from pretrained weights (``init=`` a run or weights file), ``update`` from random init
-(a random network has no statistics worth keeping).
+That holds for restoration. For segmentation it does not: frozen statistics kept a
+pretrained (``init=self``) U-Net B2 w8 on synthetic HRTEM at test Dice 0.000 / 0.443 /
+0.801 after 30 / 90 / 180 steps, against 0.330 / 0.786 / 0.858 with updated statistics
+(3 seeds, benchmarks/results/peers_cpu.md): a mask head needs features re-normalised for
+a new output, not the restoration function kept.
+
+``train.norm_stats``: ``frozen`` | ``update`` | unset = from random init ``update`` (a
+random network has no statistics worth keeping); from pretrained weights (``init=`` a
+run, weights file or ``self``) the task's ``pretrained_norm_stats`` (``frozen`` unless
+the task says otherwise; segmentation says ``update``).
 """
 
 from __future__ import annotations
@@ -26,9 +33,16 @@ MODES = ("frozen", "update")
 def norm_stats_mode(cfg: Any) -> str:
     """The effective ``train.norm_stats`` of a downstream run."""
     mode = getattr(cfg.train, "norm_stats", None)
-    if mode is None:
-        return "update" if cfg.run.init in (None, "", "random") else "frozen"
-    return mode
+    if mode is not None:
+        return mode
+    if cfg.run.init in (None, "", "random"):
+        return "update"
+    task = cfg.plugin_name("task") if hasattr(cfg, "plugin_name") else None
+    if task is None:
+        return "frozen"
+    from emkit import registry
+
+    return getattr(registry.load("task", task), "pretrained_norm_stats", "frozen")
 
 
 def frozen_norms(cfg: Any, generator: nn.Module) -> list[nn.Module]:

@@ -30,6 +30,9 @@ class Task(PluginBase, abc.ABC):
     default_data: str | None = None
     #: Defaults for the ``train`` section (see ``Pretext.train_defaults``).
     train_defaults: dict[str, Any] = {}
+    #: BatchNorm statistics when fine-tuning pretrained weights and ``train.norm_stats`` is
+    #: unset: "frozen" (keep the pretrained ones) or "update" (engine/finetune.py).
+    pretrained_norm_stats: str = "frozen"
     #: Named presets ({name: nested overrides}); ``preset=paper`` applies one.
     presets: dict[str, dict[str, Any]] = {}
 
