@@ -1,22 +1,31 @@
 """Which pretraining source transfers best? synthetic-cem vs a mixture vs self vs random.
 
 1. Pretrain pix2pix on ``synthetic-cem`` and on ``data=mix`` of the three synthetic sets
-   (their data seed differs from the downstream sets', so no downstream image is seen).
-2. Fine-tune segmentation on ``synthetic-hrtem`` and background removal on
-   ``synthetic-stem`` from a small labelled set with ``init=random``, ``init=self`` (the
-   pretext on the task's own training images, same step budget), and each pretrained run;
-   a few seeds; test metrics at an early, a mid and the last epoch.
-3. Print one table per task (mean ± std over seeds) and write it to ``--results``.
+   (data seed 1: other images than the downstream sets, seed 0, so no downstream image
+   is seen in pretraining).
+2. Fine-tune three downstream tasks from a small labelled set: particle segmentation on
+   ``synthetic-hrtem``, background removal on ``synthetic-stem`` and mitochondria
+   segmentation on ``synthetic-cem`` (cellular), each with ``init=random`` (today's
+   defaults: head bias at the target prior), ``init=self`` (the pretext on the task's own
+   training images, same step budget) and each pretrained run; several seeds; test
+   metrics at an early, a mid and the last epoch.
+3. Print one table per task (mean ± std over seeds) with the trivial baselines
+   (identity for restoration, all-background / all-foreground for segmentation, computed
+   on the same test split with the task's own metric) and write it to ``--results``.
 
-Everything runs through ``emkit sweep`` (resumable: rerun the same command after a kill).
+Every training runs through ``emkit sweep`` with one torch thread (resumable: rerun the
+same command after a kill; finished runs are skipped). ``--jobs 2`` trains two
+(task, seed) units at once in separate processes.
 
-    python benchmarks/transfer_study.py --out runs/transfer --seeds 3
+    python benchmarks/transfer_study.py --out runs/transfer --seeds 3 --jobs 2 \\
+        --results benchmarks/results/transfer_study_cpu.md
     python benchmarks/transfer_study.py --quick          # smoke size
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import time
 from pathlib import Path
@@ -33,21 +42,51 @@ SOURCES = {
             "data.sources=[" + ", ".join(f"{{name: {n}, size: {SIZE}, seed: 1}}"
                                          for n in ("synthetic-cem", "synthetic-stem", "synthetic-hrtem")) + "]"],
 }
+#: name -> (overrides, dataset, task kind, metric, direction, title)
 TASKS = {
-    "segmentation": (["task=segmentation", "data=synthetic-hrtem", f"data.size={SIZE}", f"task.crop={CROP}",
-                      "task.pos_weight=2.0"], "test_dice", "↑"),
-    "background-removal": (["task=background-removal", "data=synthetic-stem", f"data.size={SIZE}",
-                            f"task.crop={CROP}"], "test_l1", "↓"),
+    "hrtem-segmentation": (["task=segmentation", "data=synthetic-hrtem", f"data.size={SIZE}", f"task.crop={CROP}",
+                            "task.pos_weight=2.0"], "synthetic-hrtem", "segmentation", "test_dice", "↑",
+                           "particle segmentation on synthetic-hrtem"),
+    "stem-background-removal": (["task=background-removal", "data=synthetic-stem", f"data.size={SIZE}",
+                                 f"task.crop={CROP}"], "synthetic-stem", "background-removal", "test_l1", "↓",
+                                "background removal on synthetic-stem"),
+    "cem-mitochondria": (["task=segmentation", "data=synthetic-cem", f"data.size={SIZE}", f"task.crop={CROP}",
+                          "task.pos_weight=2.0"], "synthetic-cem", "segmentation", "test_dice", "↑",
+                         "mitochondria segmentation on synthetic-cem (cellular)"),
 }
+SOURCE_LABELS = {"cem": "P (synthetic-cem)", "mix": "P (mix of cem+stem+hrtem)"}
+TEST_ITEMS = 32
 
 
 def label_of(init: str) -> str:
     if init in ("random", "self"):
         return init
-    return f"P ({Path(init).name})"
+    return SOURCE_LABELS.get(Path(init).name, f"P ({Path(init).name})")
 
 
-def table(runs: list[Path], metric: str, epochs: list[int]) -> list[str]:
+def baselines(dataset: str, kind: str) -> list[tuple[str, float]]:
+    """Trivial predictors on the test split, scored like the task scores a model."""
+    import torch
+
+    from emkit.models.build import build_dataset
+    from emkit.plugin_api import to_unit
+
+    ds = build_dataset(dataset, {"size": SIZE, "test_length": TEST_ITEMS}, "test", kind)
+    items = [ds[i] for i in range(len(ds))]
+    if kind == "segmentation":
+        from emkit_builtin.tasks.segmentation import overlap_scores
+
+        masks = torch.stack([s["mask"] > 0 for s in items])
+        empty = overlap_scores(torch.zeros_like(masks), masks)[0].mean()
+        full = overlap_scores(torch.ones_like(masks), masks)[0].mean()
+        share = float((masks.flatten(1).sum(1) == 0).float().mean())
+        return [(f"all background (Dice 1 on the {share:.0%} empty images)", float(empty)),
+                ("all foreground", float(full))]
+    l1 = torch.stack([(to_unit(s["image"]) - to_unit(s["target"])).abs().mean() for s in items]).mean()
+    return [("identity (input as output)", float(l1))]
+
+
+def table(runs: list[Path], metric: str, epochs: list[int], base: list[tuple[str, float]]) -> list[str]:
     from emkit.engine.metrics_log import read_metrics
 
     cells: dict[str, dict[int, list[float]]] = {}
@@ -62,65 +101,100 @@ def table(runs: list[Path], metric: str, epochs: list[int]) -> list[str]:
         vals = []
         for e in epochs:
             v = cells[label].get(e, [])
-            vals.append(f"{statistics.fmean(v):.4f} ± {statistics.stdev(v) if len(v) > 1 else 0.0:.4f} ({len(v)})"
+            vals.append(f"{statistics.fmean(v):.3f} ± {statistics.stdev(v) if len(v) > 1 else 0.0:.3f} ({len(v)})"
                         if v else "–")
         out.append(f"| {label} | " + " | ".join(vals) + " |")
+    for name, value in base:
+        out.append(f"| *baseline: {name}* | " + " | ".join(f"{value:.3f}" for _ in epochs) + " |")
     return out
+
+
+def pretrain(job: tuple[str, list[str], Path, int]) -> None:
+    """One shared pretraining run (skipped when its generator is already exported)."""
+    import shutil
+
+    import torch
+
+    from emkit.engine.launch import launch
+
+    name, data, out, steps = job
+    torch.set_num_threads(1)
+    done = out / "pretrain" / name
+    if (done / "generator.safetensors").exists():
+        return
+    if done.exists():
+        shutil.rmtree(done)
+    launch(["pretext=pix2pix", *GEN, *data, f"pretext.crop={CROP}", "train.batch_size=8", "train.epochs=1",
+            f"train.steps_per_epoch={steps}", f"data.length={8 * steps}", "data.val_length=16",
+            "train.val_batches=2", f"runs_dir={out / 'pretrain'}", f"name={name}", "train.device=cpu",
+            "train.log_every=25"], [])
+
+
+def finetune(job: tuple[str, int, list[str], Path]) -> float:
+    """Every init of one (task, seed) unit through ``sweep``; returns its wall time."""
+    import torch
+
+    from emkit.engine.sweep import sweep
+
+    task, seed, overrides, out = job
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    sweep([*overrides, f"seed={seed}"], [], name=f"{task}/seed{seed}", runs_dir=str(out))
+    return time.perf_counter() - t0
+
+
+def run_all(fn, jobs: list, n: int) -> list:
+    if n <= 1:
+        return [fn(j) for j in jobs]
+    with multiprocessing.get_context("spawn").Pool(n, maxtasksperchild=1) as pool:
+        return pool.map(fn, jobs, chunksize=1)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="runs/transfer")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--pretrain-steps", type=int, default=150)
-    ap.add_argument("--finetune-epochs", type=int, default=15)
+    ap.add_argument("--pretrain-steps", type=int, default=300)
+    ap.add_argument("--finetune-epochs", type=int, default=12)
     ap.add_argument("--labelled", type=int, default=24, help="training images per downstream task")
     ap.add_argument("--tasks", default="", help="comma-separated subset of " + ", ".join(TASKS))
+    ap.add_argument("--jobs", type=int, default=1, help="trainings at once (separate processes, 1 thread each)")
     ap.add_argument("--results", default="", help="write the tables to this Markdown file")
     ap.add_argument("--quick", action="store_true", help="tiny smoke-size run")
     args = ap.parse_args()
     if args.quick:
         args.seeds, args.pretrain_steps, args.finetune_epochs, args.labelled = 1, 4, 2, 8
 
-    from emkit.engine.launch import launch
-    from emkit.engine.sweep import sweep
-
     out = Path(args.out)
-    common = ["train.device=cpu", "train.log_every=25"]
+    tasks = [t for t in TASKS if not args.tasks or t in args.tasks.split(",")]
     t0 = time.perf_counter()
-    pretrained = {}
-    for name, data in SOURCES.items():
-        done = out / "pretrain" / name
-        if not (done / "generator.safetensors").exists():
-            if done.exists():
-                import shutil
-
-                shutil.rmtree(done)
-            launch(["pretext=pix2pix", *GEN, *data, f"pretext.crop={CROP}", "train.batch_size=8", "train.epochs=1",
-                    f"train.steps_per_epoch={args.pretrain_steps}", f"data.length={8 * args.pretrain_steps}",
-                    "data.val_length=16", "train.val_batches=2", f"runs_dir={out / 'pretrain'}", f"name={name}",
-                    *common], [])
-        pretrained[name] = done
+    run_all(pretrain, [(name, data, out, args.pretrain_steps) for name, data in SOURCES.items()], args.jobs)
     t_pre = time.perf_counter() - t0
 
     n = args.finetune_epochs
-    epochs = sorted({max(1, n // 5), max(1, n // 2), n})
+    epochs = sorted({max(1, n // 6), max(1, n // 2), n})
+    inits = ",".join(["random", "self", *(str(out / "pretrain" / name) for name in SOURCES)])
+    units = []
+    for seed in range(args.seeds):  # seed-major: every task has seed 0 before any has seed 1
+        for task in tasks:
+            units.append((task, seed, [*GEN, *TASKS[task][0], f"init={inits}", f"data.length={args.labelled}",
+                                       "data.val_length=16", f"data.test_length={TEST_ITEMS}",
+                                       f"pretrain.steps={args.pretrain_steps}", "train.batch_size=4",
+                                       f"train.epochs={n}", "train.schedule=constant",
+                                       f"eval_epochs=[{','.join(map(str, epochs))}]", "train.device=cpu",
+                                       "train.log_every=25"], out))
+    unit_times = run_all(finetune, units, args.jobs)
+
     lines = [f"# Transfer study (CPU, {args.seeds} seeds, {args.labelled} labelled images, "
              f"unet blocks=2 width=8, {args.pretrain_steps} pretext steps, {n} fine-tuning epochs)", ""]
-    for task, (task_args, metric, arrow) in TASKS.items():
-        if args.tasks and task not in args.tasks.split(","):
-            continue
-        inits = ",".join(["random", "self", *(str(p) for p in pretrained.values())])
-        # seed before init: every arm of seed 0 finishes before seed 1 starts (useful when cut short)
-        overrides = [*GEN, *task_args, f"seed={','.join(str(s) for s in range(args.seeds))}", f"init={inits}",
-                     f"data.length={args.labelled}", "data.val_length=16", "data.test_length=32",
-                     f"pretrain.steps={args.pretrain_steps}", "train.batch_size=4", f"train.epochs={n}",
-                     "train.schedule=constant", f"eval_epochs=[{','.join(map(str, epochs))}]", *common]
-        sweep(overrides, [], name=task, runs_dir=str(out))
-        runs = sorted(p.parent for p in (out / task).glob("*/config.yaml"))
-        lines += [f"## {task} on its synthetic set: {metric} {arrow}", "", *table(runs, metric, epochs), ""]
+    for task in tasks:
+        _, dataset, kind, metric, arrow, title = TASKS[task]
+        runs = sorted(p.parent for p in (out / task).glob("seed*/*/config.yaml"))
+        lines += [f"## {title}: {metric} {arrow} (mean ± std over seeds (n))", "",
+                  *table(runs, metric, epochs, baselines(dataset, kind)), ""]
     total = time.perf_counter() - t0
-    lines.append(f"pretraining (shared sources): {t_pre:.0f} s; total: {total:.0f} s")
+    lines.append(f"wall time: shared pretraining {t_pre:.0f} s; fine-tuning units (4 inits, one seed) "
+                 f"{statistics.fmean(unit_times):.0f} s on average; total {total:.0f} s with --jobs {args.jobs}")
     text = "\n".join(lines)
     print(text)
     if args.results:
