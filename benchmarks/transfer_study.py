@@ -155,7 +155,7 @@ def main() -> None:
     ap.add_argument("--out", default="runs/transfer")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--pretrain-steps", type=int, default=300)
-    ap.add_argument("--finetune-epochs", type=int, default=12)
+    ap.add_argument("--finetune-epochs", type=int, default=20)
     ap.add_argument("--labelled", type=int, default=24, help="training images per downstream task")
     ap.add_argument("--tasks", default="", help="comma-separated subset of " + ", ".join(TASKS))
     ap.add_argument("--jobs", type=int, default=1, help="trainings at once (separate processes, 1 thread each)")
