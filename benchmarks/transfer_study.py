@@ -58,10 +58,22 @@ SOURCE_LABELS = {"cem": "P (synthetic-cem)", "mix": "P (mix of cem+stem+hrtem)"}
 TEST_ITEMS = 32
 
 
-def label_of(init: str) -> str:
+def label_of(cfg: dict) -> str:
+    """Row label of a run: its init, and a non-default ``train.norm_stats``."""
+    init = str(cfg.get("init"))
     if init in ("random", "self"):
-        return init
-    return SOURCE_LABELS.get(Path(init).name, f"P ({Path(init).name})")
+        label = init
+    elif Path(init).name == "pretrain":  # an init=self run's pretext stage, reused by --long-epochs
+        label = "self"
+    else:
+        label = SOURCE_LABELS.get(Path(init).name, f"P ({Path(init).name})")
+    if init != "random" and (cfg.get("train") or {}).get("norm_stats") == "update":
+        label += ", train.norm_stats=update"
+    return label
+
+
+def order(label: str) -> tuple[int, str]:
+    return (("random", "self").index(label) if label in ("random", "self") else 2, label)
 
 
 def baselines(dataset: str, kind: str) -> list[tuple[str, float]]:
@@ -92,12 +104,12 @@ def table(runs: list[Path], metric: str, epochs: list[int], base: list[tuple[str
     cells: dict[str, dict[int, list[float]]] = {}
     for run in runs:
         cfg = yaml.safe_load((run / "config.yaml").read_text())
-        label = label_of(str(cfg.get("init")))
+        label = label_of(cfg)
         for row in read_metrics(run / "metrics.csv"):
             if row["kind"] == "epoch" and row.get(metric) not in (None, ""):
                 cells.setdefault(label, {}).setdefault(int(row["epoch"]), []).append(float(row[metric]))
     out = ["| init | " + " | ".join(f"epoch {e}" for e in epochs) + " |", "|---|" + "---|" * len(epochs)]
-    for label in sorted(cells, key=lambda s: ("random", "self").index(s) if s in ("random", "self") else 2):
+    for label in sorted(cells, key=order):
         vals = []
         for e in epochs:
             v = cells[label].get(e, [])
@@ -130,16 +142,17 @@ def pretrain(job: tuple[str, list[str], Path, int]) -> None:
             "train.log_every=25"], [])
 
 
-def finetune(job: tuple[str, int, list[str], Path]) -> float:
+def finetune(job: tuple) -> float:
     """Every init of one (task, seed) unit through ``sweep``; returns its wall time."""
     import torch
 
     from emkit.engine.sweep import sweep
 
-    task, seed, overrides, out = job
+    task, seed, overrides, out = job[:4]
+    folder = job[4] if len(job) > 4 else task
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    sweep([*overrides, f"seed={seed}"], [], name=f"{task}/seed{seed}", runs_dir=str(out))
+    sweep([*overrides, f"seed={seed}"], [], name=f"{folder}/seed{seed}", runs_dir=str(out))
     return time.perf_counter() - t0
 
 
@@ -148,6 +161,42 @@ def run_all(fn, jobs: list, n: int) -> list:
         return [fn(j) for j in jobs]
     with multiprocessing.get_context("spawn").Pool(n, maxtasksperchild=1) as pool:
         return pool.map(fn, jobs, chunksize=1)
+
+
+def unit_overrides(task: str, init: str, epochs: int, args: argparse.Namespace) -> list[str]:
+    """The sweep overrides of one (task, seed) unit (the seed is added by ``finetune``)."""
+    evals = sorted({max(1, epochs // 6), max(1, epochs // 2), epochs})
+    return [*GEN, *TASKS[task][0], f"init={init}", f"data.length={args.labelled}", "data.val_length=16",
+            f"data.test_length={TEST_ITEMS}", f"pretrain.steps={args.pretrain_steps}", "train.batch_size=4",
+            f"train.epochs={epochs}", "train.schedule=constant", f"eval_epochs=[{','.join(map(str, evals))}]",
+            "train.device=cpu", "train.log_every=25"]
+
+
+def extra_units(args: argparse.Namespace, out: Path) -> list[tuple]:
+    """--diagnose (hrtem, P(synthetic-cem) with updating norm statistics) and --long-task
+    (one task with every init over --long-epochs, the init=self runs' pretext stages reused)."""
+    units = []
+    for seed in range(args.seeds):
+        if args.diagnose:
+            task = "hrtem-segmentation"
+            units.append((task, seed, [*unit_overrides(task, str(out / "pretrain" / "cem"), args.finetune_epochs,
+                                                         args), "train.norm_stats=update"], out, f"{task}-norm-update"))
+        if args.long_task:
+            stages = sorted((out / args.long_task / f"seed{seed}").glob("init=self-*/pretrain/generator.safetensors"))
+            if not stages:
+                raise SystemExit(f"--long-task {args.long_task}: no init=self stage for seed {seed}; run the study first")
+            inits = ",".join(["random", str(stages[0].parent), *(str(out / "pretrain" / n) for n in SOURCES)])
+            units.append((args.long_task, seed, unit_overrides(args.long_task, inits, args.long_epochs, args), out,
+                          f"{args.long_task}-long"))
+    return units
+
+
+def section(out: Path, task: str, folders: list[str], epochs: int, title_note: str = "") -> list[str]:
+    _, dataset, kind, metric, arrow, title = TASKS[task]
+    evals = sorted({max(1, epochs // 6), max(1, epochs // 2), epochs})
+    runs = sorted(p.parent for f in folders for p in (out / f).glob("seed*/*/config.yaml"))
+    return [f"## {title}{title_note}: {metric} {arrow} (mean ± std over seeds (n))", "",
+            *table(runs, metric, evals, baselines(dataset, kind)), ""]
 
 
 def main() -> None:
@@ -159,42 +208,37 @@ def main() -> None:
     ap.add_argument("--labelled", type=int, default=24, help="training images per downstream task")
     ap.add_argument("--tasks", default="", help="comma-separated subset of " + ", ".join(TASKS))
     ap.add_argument("--jobs", type=int, default=1, help="trainings at once (separate processes, 1 thread each)")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="also hrtem segmentation from P(synthetic-cem) with train.norm_stats=update")
+    ap.add_argument("--long-task", default="", help="also this task with every init over --long-epochs")
+    ap.add_argument("--long-epochs", type=int, default=50)
     ap.add_argument("--results", default="", help="write the tables to this Markdown file")
     ap.add_argument("--quick", action="store_true", help="tiny smoke-size run")
     args = ap.parse_args()
     if args.quick:
-        args.seeds, args.pretrain_steps, args.finetune_epochs, args.labelled = 1, 4, 2, 8
+        args.seeds, args.pretrain_steps, args.finetune_epochs, args.labelled, args.long_epochs = 1, 4, 2, 8, 3
 
     out = Path(args.out)
     tasks = [t for t in TASKS if not args.tasks or t in args.tasks.split(",")]
     t0 = time.perf_counter()
     run_all(pretrain, [(name, data, out, args.pretrain_steps) for name, data in SOURCES.items()], args.jobs)
-    t_pre = time.perf_counter() - t0
-
     n = args.finetune_epochs
-    epochs = sorted({max(1, n // 6), max(1, n // 2), n})
     inits = ",".join(["random", "self", *(str(out / "pretrain" / name) for name in SOURCES)])
-    units = []
-    for seed in range(args.seeds):  # seed-major: every task has seed 0 before any has seed 1
-        for task in tasks:
-            units.append((task, seed, [*GEN, *TASKS[task][0], f"init={inits}", f"data.length={args.labelled}",
-                                       "data.val_length=16", f"data.test_length={TEST_ITEMS}",
-                                       f"pretrain.steps={args.pretrain_steps}", "train.batch_size=4",
-                                       f"train.epochs={n}", "train.schedule=constant",
-                                       f"eval_epochs=[{','.join(map(str, epochs))}]", "train.device=cpu",
-                                       "train.log_every=25"], out))
-    unit_times = run_all(finetune, units, args.jobs)
+    # seed-major: every task has seed 0 before any has seed 1 (useful when cut short)
+    run_all(finetune, [(task, seed, unit_overrides(task, inits, n, args), out)
+                       for seed in range(args.seeds) for task in tasks], args.jobs)
+    run_all(finetune, extra_units(args, out), args.jobs)
 
     lines = [f"# Transfer study (CPU, {args.seeds} seeds, {args.labelled} labelled images, "
              f"unet blocks=2 width=8, {args.pretrain_steps} pretext steps, {n} fine-tuning epochs)", ""]
     for task in tasks:
-        _, dataset, kind, metric, arrow, title = TASKS[task]
-        runs = sorted(p.parent for p in (out / task).glob("seed*/*/config.yaml"))
-        lines += [f"## {title}: {metric} {arrow} (mean ± std over seeds (n))", "",
-                  *table(runs, metric, epochs, baselines(dataset, kind)), ""]
-    total = time.perf_counter() - t0
-    lines.append(f"wall time: shared pretraining {t_pre:.0f} s; fine-tuning units (4 inits, one seed) "
-                 f"{statistics.fmean(unit_times):.0f} s on average; total {total:.0f} s with --jobs {args.jobs}")
+        extra = [f"{task}-norm-update"] if args.diagnose and task == "hrtem-segmentation" else []
+        lines += section(out, task, [task, *extra], n)
+    if args.long_task:
+        lines += section(out, args.long_task, [f"{args.long_task}-long"], args.long_epochs,
+                         f", {args.long_epochs} fine-tuning epochs")
+    lines.append(f"total wall time of this invocation: {time.perf_counter() - t0:.0f} s with --jobs {args.jobs} "
+                 "(finished runs are skipped)")
     text = "\n".join(lines)
     print(text)
     if args.results:
