@@ -19,6 +19,9 @@ same command after a kill; finished runs are skipped). ``--jobs 2`` trains two
 
     python benchmarks/transfer_study.py --out runs/transfer --seeds 3 --jobs 2 \\
         --results benchmarks/results/transfer_study_cpu.md
+    # then, reusing every finished run: the two follow-ups of transfer_study_cpu.md
+    python benchmarks/transfer_study.py --out runs/transfer --seeds 3 --jobs 2 --diagnose \\
+        --long-task cem-mitochondria --long-epochs 50 --results benchmarks/results/transfer_study_cpu.md
     python benchmarks/transfer_study.py --quick          # smoke size
 """
 
