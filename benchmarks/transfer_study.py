@@ -95,7 +95,8 @@ def baselines(dataset: str, kind: str) -> list[tuple[str, float]]:
         empty = overlap_scores(torch.zeros_like(masks), masks)[0].mean()
         full = overlap_scores(torch.ones_like(masks), masks)[0].mean()
         share = float((masks.flatten(1).sum(1) == 0).float().mean())
-        return [(f"all background (Dice 1 on the {share:.0%} empty images)", float(empty)),
+        note = f" (Dice 1 on the {share:.0%} of images without foreground)" if share else ""
+        return [(f"all background{note}", float(empty)),
                 ("all foreground", float(full))]
     l1 = torch.stack([(to_unit(s["image"]) - to_unit(s["target"])).abs().mean() for s in items]).mean()
     return [("identity (input as output)", float(l1))]

@@ -50,7 +50,11 @@ class Pix2PixConfig:
 class Pix2Pix(Pretext):
     Config = Pix2PixConfig
     requires = ("image",)
-    default_data = "synthetic-cem"
+    #: ``mix`` of synthetic-cem, -stem and -hrtem (equal weights): in the transfer study
+    #: (benchmarks/results/transfer_study_cpu.md) it transferred at least as well as
+    #: synthetic-cem alone on every downstream task, while synthetic-cem alone left HRTEM
+    #: segmentation stuck at Dice 0 under the default fine-tuning settings.
+    default_data = "mix"
     #: The bare ``emkit run pretext=pix2pix generator=hrnet`` budget: 3 × 60 steps of 8
     #: crops of 128², which finishes in about 4 minutes on a 2-core CPU with a validation
     #: L1 well below the identity baseline. ``preset=paper`` is the full setting.
