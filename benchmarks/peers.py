@@ -7,18 +7,17 @@ labelled training images (24), batch 4, Adam at a constant 2e-4, and the test me
 * STEM noise + background removal (``task=background-removal``, ``synthetic-stem``):
   CAREamics CARE (its standard U-Net, 32 base channels, 64² patches, MAE) and CARE shrunk
   to 8 base channels (about emkit's small U-Net's size), vs emkit U-Net B2 w8 from random
-  init, the same U-Net pix2pix-pretrained on the same 24 training inputs, and U-Net B3 w16.
+  init, the same U-Net with ``init=self`` (pix2pix on the same 24 training inputs first), and U-Net B3 w16.
 * HRTEM nanoparticle segmentation (``task=segmentation``, ``synthetic-hrtem``): AtomAI
   Segmentor (its default U-Net, 16 filters) and a 4-filter Segmentor, vs the same emkit arms.
 
 The peers run unmodified in their own virtual environment (``benchmarks/peers/setup_env.sh``
 builds it outside the repo, by default ``~/.cache/emkit-peers/venv``); their test
 predictions are scored with emkit's own task metrics in this process, so every number is
-computed exactly as emkit computes its own. ``init=self`` does not exist yet: the
-pretrained arm runs ``pretext=pix2pix data=folder`` over the exported training inputs and
-fine-tunes with ``init=<that run>``. Not part of CI.
+computed exactly as emkit computes its own. The pretrained arm is ``init=self`` (a pix2pix
+stage on the 24 training inputs, per seed, then fine-tuning). Not part of CI.
 
-    python benchmarks/peers.py                   # full table (~25 min on 2 CPUs)
+    python benchmarks/peers.py                   # full table (~40 min on 2 CPUs)
     python benchmarks/peers.py --quick           # smoke run: 1 seed, 12/24/48 steps
     python benchmarks/peers.py --ablation        # why emkit's from-scratch run converges slowly
 """
@@ -35,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 
-from peer_runs import emkit_arm, ensure_peer_venv, peer_arm, pretext_arm, default_venv  # noqa: E402
-from peer_tasks import TASKS, export, pretext_data_overrides, reference_predictors  # noqa: E402
+from peer_runs import emkit_arm, ensure_peer_venv, peer_arm, default_venv  # noqa: E402
+from peer_tasks import TASKS, export, reference_predictors  # noqa: E402
 
 SMALL = ["generator=unet", "generator.blocks=2", "generator.width=8"]
 LARGE = ["generator=unet", "generator.blocks=3", "generator.width=16"]
@@ -48,8 +47,8 @@ PEER_VARIANTS = {
 }
 EMKIT_ARMS = [
     {"label": "emkit-R-small", "name": "emkit random init, U-Net B2 w8", "generator": SMALL, "init": "random"},
-    {"label": "emkit-P-small", "name": "emkit pix2pix-pretrained on the same images, U-Net B2 w8",
-     "generator": SMALL, "init": "pretext"},
+    {"label": "emkit-P-small", "name": "emkit `init=self` (pix2pix on the same 24 images first), U-Net B2 w8",
+     "generator": SMALL, "init": "self"},
     {"label": "emkit-R-large", "name": "emkit random init, U-Net B3 w16", "generator": LARGE, "init": "random"},
 ]
 
@@ -72,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "1 is fastest for these small models on a shared 2-core machine)")
     ap.add_argument("--arms", default="", help="comma list of arm labels to run (default: all); with --ablation, row labels (the baseline "
                     "row always runs)")
+    ap.add_argument("--reuse-peers", action="store_true", help="score finished peer runs in --out again instead of "
+                    "retraining them (when only emkit changed); the report says which rows were reused")
     ap.add_argument("--quick", action="store_true", help="smoke size: 1 seed, 12/24/48 steps, 40 pretext steps")
     ap.add_argument("--ablation", action="store_true", help="run the ablation table instead (see peers/ablation.py)")
     args = ap.parse_args(argv)
@@ -131,7 +132,7 @@ def run_benchmark(args: argparse.Namespace) -> str:
     wanted = {a for a in args.arms.split(",") if a}
     sizes = (args.train, args.val, args.test)
     t_start = time.perf_counter()
-    sections, versions, raw = [], {}, {}
+    sections, versions, raw, reused = [], {}, {}, set()
     for key in [k for k in args.tasks.split(",") if k]:
         spec = TASKS[key]
         out = args.out / key
@@ -147,7 +148,9 @@ def run_benchmark(args: argparse.Namespace) -> str:
                 peer_env["python"], peer_env["facts"] = ensure_peer_venv(args.venv or default_venv())
             for seed in range(args.seeds):
                 rec = peer_arm(spec, peer_env["python"], data_dir, variant=variant, seed=seed, steps=args.step_list,
-                               out=out / "peer-runs", sizes=sizes)
+                               out=out / "peer-runs", sizes=sizes, reuse=args.reuse_peers)
+                if rec.pop("reused", False):
+                    reused.add(variant["name"])
                 versions.update({f"{k} (peer env)" if k in ("torch", "numpy") else k: v
                                  for k, v in rec.pop("versions").items()})
                 rows[label]["runs"].append(rec)
@@ -156,14 +159,12 @@ def run_benchmark(args: argparse.Namespace) -> str:
             rows[arm["label"]] = {"name": arm["name"], "runs": []}
             if wanted and arm["label"] not in wanted:
                 continue
-            init = "random"
-            if arm["init"] == "pretext":
-                init = str(pretext_arm(arm["generator"], pretext_data_overrides(spec, data_dir / "pretext_images"),
-                                       steps=args.pretext_steps, n_train=args.train, crop=spec.crop, out=out / "pretext",
-                                       name=f"{arm['label']}-pix2pix"))
+            # init=self: each seed runs its own pix2pix stage on the 24 training inputs, then fine-tunes
+            extra = [f"pretrain.steps={args.pretext_steps}"] if arm["init"] == "self" else []
             for seed in range(args.seeds):
-                rec = emkit_arm(spec, generator=arm["generator"], init=init, seed=seed, steps=args.step_list,
-                                data=data, n_train=args.train, out=out / "emkit-runs", name=f"{arm['label']}-s{seed}")
+                rec = emkit_arm(spec, generator=arm["generator"], init=arm["init"], seed=seed, steps=args.step_list,
+                                data=data, n_train=args.train, out=out / "emkit-runs", name=f"{arm['label']}-s{seed}",
+                                extra=extra)
                 rows[arm["label"]]["runs"].append(rec)
                 print(f"{key} {arm['label']} seed {seed}: {_brief(rec, spec)}", flush=True)
         sections.append(table(spec, rows, args.step_list, reference_predictors(spec, data_dir, *sizes)))
@@ -183,9 +184,14 @@ def run_benchmark(args: argparse.Namespace) -> str:
         f"test metric after {' / '.join(map(str, args.step_list))} optimiser steps on the same {args.test} "
         f"test images ({TASKS['stem'].size}² px), {args.seeds} seed(s); peers' predictions scored with emkit's "
         "task metrics. emkit crops: STEM 64² (= CARE's patches), HRTEM whole 128² images (= what AtomAI "
-        f"trains on). Pretrained arm: pix2pix for {args.pretext_steps} steps on the 24 training inputs "
-        "(one pretext run, seed 0), then fine-tuned (`init=self` emulated).", "",
+        f"trains on). Pretrained arm: `init=self pretrain.steps={args.pretext_steps}`: per seed, a pix2pix "
+        f"stage on the {args.train} training inputs (labels unused), then fine-tuning; its wall time includes "
+        "that stage. emkit defaults as of this commit (random init: PyTorch's per-layer init, "
+        "`task.head_init=prior` for restoration, `keep` for segmentation, 5 % warm-up).", "",
     ]
+    if reused:
+        header += [f"Peer rows trained earlier in the same work folder and scored again now (`--reuse-peers`; "
+                   f"their wall times are from that run): {', '.join(sorted(reused))}.", ""]
     return "\n".join(header + ["\n\n".join(sections), ""])
 
 

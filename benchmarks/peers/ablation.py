@@ -22,8 +22,6 @@ SMALL = ["generator=unet", "generator.blocks=2", "generator.width=8"]
 #: Rows whose keys this emkit does not have yet are reported as "not available".
 FLIPS_ONLY = ["task.augment.rotation=0", "task.augment.scale=[1.0,1.0]"]
 INIT_AND_WARMUP: list[tuple[str, list[str], str]] = [
-    ("head bias keep", ["task.head_bias=keep"], "no output prior: the head's bias as initialised, so an untrained "
-     "model outputs ~0 in 2x-1 space (emkit before issue 19's fix)"),
     ("init pix2pix", ["task.random_init=pix2pix"], "N(0, 0.02) convs (pix2pix; emkit's init before issue 12)"),
     ("init default", ["task.random_init=default"], "PyTorch's own per-layer init"),
     ("init kaiming", ["task.random_init=kaiming"], "Kaiming (fan-in) init"),
@@ -33,6 +31,10 @@ INIT_AND_WARMUP: list[tuple[str, list[str], str]] = [
 VARIANTS: dict[str, list[tuple[str, list[str], str]]] = {
     "stem": [
         ("baseline", [], "the benchmark's emkit arm with emkit's defaults (see above)"),
+        ("head init bias", ["task.head_init=bias"], "only the head's bias at the target mean; head weights as "
+         "PyTorch initialised them (the output varies about as much as the targets)"),
+        ("head init keep", ["task.head_init=keep"], "no output prior: an untrained model outputs ~0 in 2x-1 space, "
+         "i.e. mid-grey (emkit before issue 19)"),
         *INIT_AND_WARMUP,
         ("loss L1 only", ["task.l2_weight=0"], "CARE's loss (MAE) instead of L1+L2"),
         ("loss L2 only", ["task.l1_weight=0"], "MSE only"),
@@ -47,6 +49,10 @@ VARIANTS: dict[str, list[tuple[str, list[str], str]]] = {
     ],
     "hrtem": [
         ("baseline", [], "the benchmark's emkit arm with emkit's defaults (see above)"),
+        ("head init prior", ["task.head_init=prior"], "bias at the logit of the particle rate: starts at "
+         "'all background', the BCE-optimal constant"),
+        ("pos_weight 2 + head init prior", ["task.pos_weight=2.0", "task.head_init=prior"],
+         "both: the weighted-BCE-optimal constant is nearer p = 0.5"),
         *INIT_AND_WARMUP,
         ("pos_weight 2", ["task.pos_weight=2.0"], "particles weighted 2x in BCE (reproduce_paper's choice)"),
         ("flips only", FLIPS_ONLY, "no free rotation / rescaling (AtomAI trains without augmentation)"),
@@ -60,8 +66,9 @@ MISSING = [
     ("per-dataset input/target standardisation (CARE: training-set mean/std)",
      "synthetic datasets have no `normalize` option; file datasets have `data.normalize=meanstd`, which maps "
      "inputs to 0.5 + z/8 in [0, 1] (not unit variance, targets untouched). The offset part of target "
-     "standardisation is what `task.head_bias=prior` (the default since issue 19) gives: the head's bias starts "
-     "at the training targets' mean; the 'head bias keep' row measures the run without it"),
+     "standardisation is what `task.head_init=prior` (the restoration default since issue 19) gives: the head's "
+     "bias starts at the training targets' mean and its output spread at a tenth of the targets'; the 'head init' "
+     "rows measure the run without it"),
     ("normalisation layers on/off",
      "emkit's U-Net already has BatchNorm in every residual block (like CARE's U-Net); there is no switch"),
 ]
@@ -93,7 +100,8 @@ def describe_defaults(spec) -> str:
     parts += [f"augment rotation ±{task.augment.rotation:g}°, scale {tuple(task.augment.scale)}, "
               f"flips {task.augment.flip_prob:g}",
               f"random_init={getattr(task, 'random_init', 'N(0, 0.02), no knob')}",
-              f"warmup={getattr(cfg.train, 'warmup', 'none, no knob')}",
+              f"head_init={getattr(task, 'head_init', 'none, no knob')}",
+              f"warmup={getattr(cfg.train, 'warmup', 'none, no knob')} (None = 5 % for tasks)",
               f"crop {spec.crop}²"]
     return "; ".join(parts)
 

@@ -93,30 +93,21 @@ def _test_metrics(path: Path) -> dict[int, dict[str, float]]:
     return out
 
 
-def pretext_arm(generator: list[str], data: list[str], *, steps: int, n_train: int, crop: int, out: Path,
-                name: str) -> Path:
-    """Pix2pix on the task's own training inputs: stands in for ``init=self`` (not in emkit yet).
-
-    All ``n_train`` inputs train (no validation split); ``steps`` is rounded to whole passes.
-    """
-    from emkit.engine.launch import launch
-
-    run = out / name
-    if (run / "generator.safetensors").exists():
-        return run
-    if run.exists():
-        shutil.rmtree(run)
-    launch(["pretext=pix2pix", *generator, *data, f"pretext.crop={crop}", "train.batch_size=4",
-            f"train.epochs={max(1, round(steps / (n_train // BATCH)))}", "data.val_fraction=0", "train.device=cpu",
-            "train.val_batches=1",
-            f"train.log_every={steps}", "seed=0", f"runs_dir={out}", f"name={name}"], [])
-    return run
-
-
 def peer_arm(spec: TaskSpec, python: Path, data_dir: Path, *, variant: dict, seed: int, steps: list[int],
-             out: Path, sizes: tuple[int, int, int]) -> dict:
-    """Run the peer's driver in its venv, then score each snapshot with emkit's metrics."""
+             out: Path, sizes: tuple[int, int, int], reuse: bool = False) -> dict:
+    """Run the peer's driver in its venv, then score each snapshot with emkit's metrics.
+
+    ``reuse``: a finished run of the same variant, seed and steps in ``out`` (its predictions,
+    info.json and wall_s.txt) is scored again instead of retrained; used when only emkit's
+    side changed (the peers' code and data are the same).
+    """
     run = out / f"{spec.peer}-{variant['label']}-s{seed}"
+    prefix = "pred" if spec.peer == "care" else "prob"
+    if reuse and _finished(run, prefix, steps):
+        info = json.loads((run / "info.json").read_text())
+        metrics = {s: score(spec, np.load(run / f"{prefix}_step{s}.npy"), *sizes) for s in steps}
+        return {"metrics": metrics, "params": int(info["params"]), "versions": info["versions"],
+                "wall_s": float((run / "wall_s.txt").read_text()), "reused": True}
     if run.exists():
         shutil.rmtree(run)
     script = HERE / ("drive_care.py" if spec.peer == "care" else "drive_atomai.py")
@@ -131,13 +122,17 @@ def peer_arm(spec: TaskSpec, python: Path, data_dir: Path, *, variant: dict, see
     wall = time.perf_counter() - t0
     (run).mkdir(parents=True, exist_ok=True)
     (run / "driver.log").write_text(proc.stdout + proc.stderr)
+    (run / "wall_s.txt").write_text(f"{wall:.1f}\n")
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-25:])
         raise RuntimeError(f"{script.name} failed (exit {proc.returncode}); log {run / 'driver.log'}:\n{tail}")
     info = json.loads((run / "info.json").read_text())
-    prefix = "pred" if spec.peer == "care" else "prob"
     metrics = {s: score(spec, np.load(run / f"{prefix}_step{s}.npy"), *sizes) for s in steps}
     return {"metrics": metrics, "params": int(info["params"]), "wall_s": wall, "versions": info["versions"]}
+
+
+def _finished(run: Path, prefix: str, steps: list[int]) -> bool:
+    return all((run / name).exists() for name in ["info.json", "wall_s.txt", *(f"{prefix}_step{s}.npy" for s in steps)])
 
 
 def python_of_this_process() -> str:

@@ -3,8 +3,7 @@
 Each ``TaskSpec`` names an emkit task on an emkit synthetic dataset. ``export`` renders the
 exact train/val/test samples emkit's own runs use (same dataset plugin, same config, so
 sample ``i`` of each split is identical) and writes them as ``.npy`` arrays for the peer
-drivers, plus the training *inputs* as image files for the pretext run that emulates
-``init=self``. ``score`` turns a peer's test predictions into emkit's metrics by calling
+drivers. ``score`` turns a peer's test predictions into emkit's metrics by calling
 the emkit task's own ``prepare_eval_batch`` and ``metrics`` and averaging per image, which
 is what emkit's test evaluation does (``engine.trainer.evaluate``).
 """
@@ -91,7 +90,7 @@ def _label_key(spec: TaskSpec) -> str:
 
 
 def export(spec: TaskSpec, out: Path, n_train: int, n_val: int, n_test: int) -> Path:
-    """Write ``{train,val,test}_{x,y}.npy`` and ``pretext_images/`` under ``out``; returns ``out``."""
+    """Write ``{train,val,test}_{x,y}.npy`` under ``out``; returns ``out``."""
     from emkit.plugin_api.image_space import to_unit
 
     done = out / "exported.txt"
@@ -109,30 +108,8 @@ def export(spec: TaskSpec, out: Path, n_train: int, n_val: int, n_test: int) -> 
         y = y.astype(np.uint8) if key == "mask" else to_unit(batch[key])[:, 0].numpy().astype(np.float32)
         np.save(out / f"{split}_x.npy", x)
         np.save(out / f"{split}_y.npy", y)
-        if split == "train":
-            _write_pretext_images(batch["image"], out / "pretext_images")
     done.write_text(stamp)
     return out
-
-
-def _write_pretext_images(images: torch.Tensor, folder: Path) -> None:
-    """The training inputs as files (uint8 PNG, or float32 TIFF) for ``data=folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, img in enumerate(images[:, 0].numpy()):
-        if img.dtype == np.uint8:
-            from PIL import Image
-
-            Image.fromarray(img).save(folder / f"{i:05d}.png")
-        else:
-            import tifffile
-
-            tifffile.imwrite(folder / f"{i:05d}.tif", img.astype(np.float32))
-
-
-def pretext_data_overrides(spec: TaskSpec, folder: Path) -> list[str]:
-    """``data=folder`` over the exported training inputs, read exactly as the task reads them."""
-    norm = "auto" if spec.data == "synthetic-stem" else "none"  # uint8 PNGs / float TIFFs in [0, 1]
-    return ["data=folder", f"data.root={folder}", f"data.normalize={norm}"]
 
 
 def score(spec: TaskSpec, prediction: np.ndarray, n_train: int, n_val: int, n_test: int) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""head_bias=prior: an untrained downstream generator starts at the task's best constant."""
+"""head_init=prior: an untrained downstream generator starts at the task's best constant."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from torch import nn
 
 from emkit.config import resolve
 from emkit.engine.generator_init import build_run_generator
-from emkit.engine.output_prior import _mean_output, apply_output_prior, head_bias_parameter
+from emkit.engine.output_prior import SPREAD_FRACTION, _mean_output, _output_stats, apply_output_prior, \
+    head_bias_parameter
 from emkit.models.build import build_dataset
 from emkit import registry
 from emkit.plugin_api import from_model, to_unit
@@ -40,14 +41,38 @@ def test_restoration_starts_at_the_training_target_mean():
     before = float(from_model(_mean_output(gen, _inputs(task, ds), cfg))[0])
     note = apply_output_prior(task, gen, ds, cfg)
     after = float(from_model(_mean_output(gen, _inputs(task, ds), cfg))[0])
-    assert note is not None and "head bias set" in note
+    assert note is not None and "output head set" in note and "a tenth of the targets'" in note
     assert abs(before - float(target_mean)) > 0.05, "the test needs an untrained model that is off the mean"
     assert after == pytest.approx(float(target_mean), abs=0.01)
 
 
 @needs_unet
+def test_random_init_output_varies_a_tenth_of_the_targets():
+    cfg, task, gen, ds = _setup("background-removal", "synthetic-stem")
+    targets = torch.cat([to_unit(ds[i]["target"]).float() for i in range(len(ds))]) * 2 - 1
+    _, std_before = _output_stats(gen, _inputs(task, ds), cfg)
+    apply_output_prior(task, gen, ds, cfg)
+    _, std_after = _output_stats(gen, _inputs(task, ds), cfg)
+    assert float(std_before[0]) > 2 * SPREAD_FRACTION * float(targets.std()), "the test needs a noisy random head"
+    assert float(std_after[0]) == pytest.approx(SPREAD_FRACTION * float(targets.std()), rel=0.15)
+
+
+@needs_unet
+def test_pretrained_head_weights_are_not_scaled(tmp_path):
+    from emkit.engine.weights import export_generator
+    from emkit.models import generator_spec
+
+    cfg, task, gen, ds = _setup("background-removal", "synthetic-stem")
+    export_generator(tmp_path, generator_spec("unet", gen), gen)
+    cfg, task, gen, ds = _setup("background-removal", "synthetic-stem", f"init={tmp_path}")
+    weight = gen.head.weight.detach().clone()
+    note = apply_output_prior(task, gen, ds, cfg)
+    assert torch.equal(gen.head.weight, weight) and "spread" not in note
+
+
+@needs_unet
 def test_keep_leaves_the_bias_alone():
-    cfg, task, gen, ds = _setup("background-removal", "synthetic-stem", "task.head_bias=keep")
+    cfg, task, gen, ds = _setup("background-removal", "synthetic-stem", "task.head_init=keep")
     bias = head_bias_parameter(gen).detach().clone()
     assert apply_output_prior(task, gen, ds, cfg) is None
     assert torch.equal(head_bias_parameter(gen), bias)
@@ -55,7 +80,7 @@ def test_keep_leaves_the_bias_alone():
 
 @needs_unet
 def test_segmentation_starts_at_the_particle_rate():
-    cfg, task, gen, ds = _setup("segmentation", "synthetic-hrtem")
+    cfg, task, gen, ds = _setup("segmentation", "synthetic-hrtem", "task.head_init=prior")
     fraction = torch.stack([(ds[i]["mask"] > 0).float().mean() for i in range(len(ds))]).mean()
     apply_output_prior(task, gen, ds, cfg)
     mean_logit = float(_mean_output(gen, _inputs(task, ds), cfg)[0])
@@ -99,7 +124,12 @@ def test_head_without_bias_is_reported_not_ignored():
     assert note.startswith("warning:") and "no per-channel bias" in note
 
 
+def test_segmentation_keeps_its_head_by_default():
+    assert resolve(["task=segmentation"], []).plugin_config("task").head_init == "keep"
+    assert resolve(["task=background-removal"], []).plugin_config("task").head_init == "prior"
+
+
 def test_paper_preset_keeps_the_papers_head():
     for task in ("segmentation", "background-removal"):
         cfg = resolve([f"task={task}", "preset=paper"], [])
-        assert cfg.plugin_config("task").head_bias == "keep"
+        assert cfg.plugin_config("task").head_init == "keep"

@@ -29,9 +29,11 @@ class RestorationConfig:
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
     #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
     random_init: Literal["default", "kaiming", "pix2pix"] = "default"
-    #: Head bias before the first step: "prior" = shifted so the mean output over training
-    #: items is the training targets' mean (engine/output_prior.py); "keep" = as initialised.
-    head_bias: Literal["prior", "keep"] = "prior"
+    #: Output head before the first step: "prior" = its bias shifted so the mean output over
+    #: training items is the training targets' mean and, from random init, its weights scaled
+    #: so the output's spread is a tenth of the targets' (engine/output_prior.py);
+    #: "bias" = only the bias shift; "keep" = as initialised.
+    head_init: Literal["prior", "bias", "keep"] = "prior"
 
 
 class Restoration(Task):
@@ -40,7 +42,7 @@ class Restoration(Task):
     Config = RestorationConfig
     target_key = "target"
     default_data = "synthetic-stem"
-    presets = {"paper": {"task": {"crop": 256, "head_bias": "keep"}, "train": {"epochs": 60, "batch_size": 16}}}
+    presets = {"paper": {"task": {"crop": 256, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 16}}}
 
     @property
     def out_channels(self) -> int:
@@ -58,6 +60,10 @@ class Restoration(Task):
     def output_prior(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """The training targets' mean per channel in model space (the L2-optimal constant)."""
         return to_model(batch["target"].float()).mean((0, 2, 3))
+
+    def output_spread(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The training targets' standard deviation per channel in model space."""
+        return to_model(batch["target"].float()).std((0, 2, 3))
 
     def loss(self, prediction: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         target = to_model(batch["target"])

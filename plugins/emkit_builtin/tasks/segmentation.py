@@ -33,10 +33,13 @@ class SegmentationConfig:
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
     #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
     random_init: Literal["default", "kaiming", "pix2pix"] = "default"
-    #: Head bias before the first step: "prior" = shifted so the mean logit over training
-    #: items is the loss-optimal constant for the classes' pixel frequencies
-    #: (engine/output_prior.py); "keep" = as initialised.
-    head_bias: Literal["prior", "keep"] = "prior"
+    #: Output head before the first step: "keep" = as initialised (default); "prior" = its
+    #: bias shifted so the mean logit over training items is the loss-optimal constant for
+    #: the classes' pixel frequencies (engine/output_prior.py). "keep" is the default because
+    #: "prior" starts at "all background" and was slower in Dice at 30 steps on synthetic
+    #: HRTEM (benchmarks/results/peers_ablation_cpu.md); the loss prefers it, the metric not.
+    #: "bias" is the same as "prior" here (logits have no target spread).
+    head_init: Literal["prior", "bias", "keep"] = "keep"
 
     def __post_init__(self) -> None:
         if self.classes < 2:
@@ -59,7 +62,7 @@ class Segmentation(Task):
     target_key = "mask"
     dataset_target = "segmentation"
     default_data = "synthetic-hrtem"
-    presets = {"paper": {"task": {"crop": 448, "head_bias": "keep"}, "train": {"epochs": 60, "batch_size": 8}}}
+    presets = {"paper": {"task": {"crop": 448, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 8}}}
 
     @property
     def out_channels(self) -> int:

@@ -5,7 +5,10 @@ the step's checkpoint) and ``on_train_end(run)`` once the weights are final (buf
 synchronised, before export). ``run`` is the trainer's ``TrainRun`` (``step``, ``epoch``,
 ``objective``, ``dist_info``, ``out``).
 
-Callbacks come from ``train(cfg, callbacks=[...])`` and from the environment:
+Callbacks come from ``train(cfg, callbacks=[...])`` (or ``launch(overrides, files,
+callbacks=[...])``, which front ends such as the napari plugin use for live curves and a
+cancel button: an exception raised in a hook stops the run, its folder keeping the last
+checkpoint) and from the environment:
 ``EMKIT_TRAIN_CALLBACKS=module:factory[,module:factory]`` imports each module and calls
 the factory (a class or function without arguments) in every process of the run, DDP
 ranks included. emkit's tests use it for fault injection in subprocess runs (a SIGKILL

@@ -14,13 +14,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from emkit.config import ResolvedConfig, resolve
 from emkit.config.layering import UserLayers, read_layers
 from emkit.config.overrides import load_yaml
 from emkit.engine import distributed
 from emkit.engine.atomic import remove_stale_temps
+from emkit.engine.callbacks import TrainCallback
 from emkit.errors import EmkitError, print_warning
 
 
@@ -82,7 +83,15 @@ def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: lis
     return subprocess.call(cmd, env=os.environ.copy())
 
 
-def launch(overrides: list[str], config_files: list[str]) -> Path | None:
+def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[TrainCallback] = (),
+           show_progress: bool = True) -> Path | None:
+    """Train as ``emkit run`` does; return the run directory (None after a torchrun relaunch).
+
+    ``callbacks`` observe the run (``emkit.engine.callbacks``; front ends such as the napari
+    plugin use them for live curves and a cancel button); they run in this process only,
+    so they are refused with ``launcher=torchrun``. ``show_progress`` False keeps the
+    terminal progress bar off.
+    """
     cfg, resume_dir = prepare(overrides, config_files)
     for line in cfg.warnings:
         print_warning(line)
@@ -99,6 +108,9 @@ def launch(overrides: list[str], config_files: list[str]) -> Path | None:
 
     self_init = self_pretrain.wanted(cfg)  # init=self: a pretext stage, then fine-tuning
     if cfg.run.launcher == "torchrun" and not distributed.started_by_torchrun():
+        if callbacks:
+            raise EmkitError("launcher=torchrun relaunches training in new processes, where in-process "
+                             "callbacks cannot follow it; train on one device here")
         code = relaunch_with_torchrun(cfg.run.devices, overrides, config_files)
         if code:
             raise EmkitError(f"torchrun exited with status {code}")
@@ -107,7 +119,8 @@ def launch(overrides: list[str], config_files: list[str]) -> Path | None:
 
     try:
         if self_init:
-            return self_pretrain.train_with_self_init(cfg, resume_dir)
-        return train(cfg, resume_dir=resume_dir)
+            return self_pretrain.train_with_self_init(cfg, resume_dir, show_progress=show_progress,
+                                                      callbacks=callbacks)
+        return train(cfg, resume_dir=resume_dir, show_progress=show_progress, callbacks=callbacks)
     finally:
         distributed.shutdown()

@@ -26,10 +26,11 @@ import math
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from emkit.config import ResolvedConfig, resolve
 from emkit.config.schema import PretrainConfig
+from emkit.engine.callbacks import TrainCallback
 from emkit.engine.self_stage import PRETRAIN_DIR
 from emkit.errors import ConfigError
 
@@ -145,7 +146,8 @@ def pretext_config(cfg: ResolvedConfig, run_dir: Path) -> ResolvedConfig:
     return resolve(base=base)
 
 
-def run_pretext_stage(cfg: ResolvedConfig, run_dir: Path, *, show_progress: bool = True) -> Path:
+def run_pretext_stage(cfg: ResolvedConfig, run_dir: Path, *, show_progress: bool = True,
+                      callbacks: Sequence[TrainCallback] = ()) -> Path:
     """Stage 1: skip it when finished, resume it from its checkpoint, else (re)start it."""
     from emkit.engine.trainer import train
     from emkit.engine.weights import WEIGHTS
@@ -157,29 +159,29 @@ def run_pretext_stage(cfg: ResolvedConfig, run_dir: Path, *, show_progress: bool
     pcfg = pretext_config(cfg, run_dir)
     if _has_checkpoint(stage):
         print(f"init=self: resuming the pretext stage in {stage}", flush=True)
-        return train(pcfg, resume_dir=stage, show_progress=show_progress)
+        return train(pcfg, resume_dir=stage, show_progress=show_progress, callbacks=callbacks)
     if stage.exists():
         shutil.rmtree(stage)  # died before its first checkpoint: nothing to keep
     print(f"init=self: pretext stage ({pcfg.plugin_name('pretext')}, {pcfg.train.steps_per_epoch} steps "
           f"on {len(pcfg.plugin_config('data').sources)} source(s)) in {stage}", flush=True)
-    out = train(pcfg, show_progress=show_progress)
+    out = train(pcfg, show_progress=show_progress, callbacks=callbacks)
     if out != stage:
         raise ConfigError(f"init=self: the pretext stage was written to {out}, expected {stage}")
     return stage
 
 
 def train_with_self_init(cfg: ResolvedConfig, resume_dir: str | Path | None = None, *,
-                         show_progress: bool = True) -> Path:
-    """Both stages of ``init=self`` in one run directory; return it."""
+                         show_progress: bool = True, callbacks: Sequence[TrainCallback] = ()) -> Path:
+    """Both stages of ``init=self`` in one run directory; return it (``callbacks`` see both)."""
     from emkit.engine import run_dir as run_dirs
     from emkit.engine.trainer import train
 
     out = Path(resume_dir) if resume_dir is not None else run_dirs.create(cfg)
-    stage = run_pretext_stage(cfg, out, show_progress=show_progress)
+    stage = run_pretext_stage(cfg, out, show_progress=show_progress, callbacks=callbacks)
     if not _has_checkpoint(out):
         # fine-tuning never checkpointed: drop what a killed first attempt logged
         (out / "metrics.csv").unlink(missing_ok=True)
     # init stays "self" (the record); the run's folder name locates the pretext stage
     fine = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, name=out.name, runs_dir=str(out.parent)))
     print(f"init=self: fine-tuning {cfg.plugin_name('task')} from {stage}", flush=True)
-    return train(fine, resume_dir=out, show_progress=show_progress)
+    return train(fine, resume_dir=out, show_progress=show_progress, callbacks=callbacks)

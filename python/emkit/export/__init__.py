@@ -3,6 +3,8 @@
 ``export_run(run, fmt)`` loads a run (``predict.model_loading``), wraps the generator
 with its input normalisation and output post-processing (``wrapper``), writes the
 model file and its I/O description (``description``) as ``<file>.json`` beside it.
+bioimage.io model packages (both formats, test tensors, documentation) are written by
+``emkit.export.bioimageio``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def export_run(run: str | Path, fmt: str, out: Optional[str | Path] = None, *, i
     from emkit.predict.model_loading import load_model
 
     if fmt not in FORMATS:
-        raise EmkitError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise EmkitError(f"--format must be one of {', '.join(FORMATS)}, bioimageio, got {fmt!r}")
     if input_dtype not in ("float32", "uint8"):
         raise EmkitError(f"--input-dtype must be float32 or uint8, got {input_dtype!r}")
     path = Path(out) if out is not None else default_path(run, fmt)

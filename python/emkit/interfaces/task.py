@@ -55,10 +55,20 @@ class Task(PluginBase, abc.ABC):
         targets of ``batch`` (prepared by ``prepare_eval_batch``, training items), or None.
 
         Before the first step the engine shifts the generator head's bias so the mean
-        output over a few training items equals this (``head_bias=prior`` in the task
+        output over a few training items equals this (``head_init=prior`` in the task
         config; engine/output_prior.py): an untrained model then predicts the target mean
         (restoration) or the foreground rate (segmentation) instead of whatever a zero
         output means, which is what CARE gets from standardising its targets.
+        """
+        return None
+
+    def output_spread(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        """The targets' spread (standard deviation per output channel, model space) of a
+        batch like ``output_prior``'s, or None when outputs have no natural spread (logits).
+
+        With ``head_init=prior`` and random init the engine scales the head's weights so the
+        untrained output varies by a tenth of this around the prior: it starts near the
+        constant instead of adding random structure the size of the signal.
         """
         return None
 

@@ -1,0 +1,194 @@
+"""Predict an image layer's pixels with an emkit model, without Qt: the predict widget's engine.
+
+``open_model(path)`` accepts a run directory, a ``generator.safetensors`` file or a
+bioimage.io package (``package_model``) and returns a ``Model``: its name, what its
+output means (``image`` / ``binary`` / ``multiclass``, as ``emkit.predict`` decides from
+how the run was trained) and ``predict_plane``, which runs emkit's ``TiledPredictor``
+over one 2-D plane with the run's own intensity normalisation, reporting finished tiles.
+``predict_array`` walks every plane of a layer (2-D, or a stack with any leading axes),
+and ``prediction_layers`` turns the result into napari layer tuples: a restored image, or
+a thresholded labels layer with the probability map as an optional image layer -- all
+on the input layer's scale and translation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol, Sequence
+
+import numpy as np
+
+from emkit.errors import EmkitError
+
+LayerData = tuple[Any, dict[str, Any], str]
+#: ``on_progress(done, total)``: tiles finished over the whole layer.
+ProgressFn = Callable[[int, int], None]
+
+
+class Cancelled(EmkitError):
+    """The user stopped a prediction or a training run."""
+
+
+class Model(Protocol):
+    """What the widget needs from a loaded model, whatever its source."""
+
+    name: str
+    kind: str
+    threshold: float
+
+    def count_tiles(self, height: int, width: int) -> int: ...
+
+    def predict_plane(self, plane: np.ndarray, where: str, on_tiles: Callable[[int], None]) -> np.ndarray:
+        """``(H, W)`` raw pixels → ``(C, H, W)`` float32 in output space (probabilities, [0, 1] image)."""
+
+
+@dataclasses.dataclass
+class TileOptions:
+    """The widget's tiling choices (``emkit predict --tile/--batch/--tta/--device``)."""
+
+    tile: int = 512
+    batch: int = 4
+    tta: bool = False
+    device: str = "auto"
+
+
+class RunModel:
+    """A trained run directory (or weights file) behind emkit's tiled predictor."""
+
+    def __init__(self, path: str | Path, options: TileOptions = TileOptions()) -> None:
+        from emkit.data.intensity import resolve_for_prediction
+        from emkit.predict import TiledPredictor, TileSettings, load_model
+
+        device = widget_device(options.device)
+        self.loaded = load_model(path, device)
+        if self.loaded.in_channels != 1:
+            raise EmkitError(f"{path}: the generator takes {self.loaded.in_channels} channels; "
+                             "the napari widget feeds one grey-level plane")
+        head = self.loaded.head
+        self.name, self.kind, self.threshold, self.channels = (
+            Path(path).name if Path(path).is_dir() else self.loaded.name, head.kind, head.threshold, head.channels)
+        self.rule = resolve_for_prediction("run", self.loaded.run_data)
+        settings = TileSettings(tile=options.tile, batch=options.batch, tta=options.tta)
+        self.predictor = TiledPredictor(self.loaded.generator, head, settings, device)
+
+    def count_tiles(self, height: int, width: int) -> int:
+        return self.predictor.count_tiles(height, width)
+
+    def predict_plane(self, plane: np.ndarray, where: str, on_tiles: Callable[[int], None]) -> np.ndarray:
+        h, w = plane.shape
+        scaling = self.rule.fit(plane.dtype, lambda limit: strided_sample(plane, limit), where)
+        out = np.zeros((self.channels, h, w), np.float32)
+
+        def write(r0: int, r1: int, values: np.ndarray) -> None:
+            out[:, r0:r1] = values
+
+        self.predictor.predict(lambda r0, r1: plane[None, r0:r1], h, w, scaling, write, on_tiles=on_tiles)
+        return out
+
+
+def widget_device(name: str):  # noqa: ANN201 - torch.device
+    """The torch device of the widget's *Device* choice (errors name the choice, not a config key)."""
+    import torch
+
+    from emkit.engine.devices import select_device
+
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise EmkitError(f"Device {name!r}: torch cannot use CUDA on this machine; choose auto or cpu")
+    try:
+        return select_device(name)
+    except EmkitError as exc:
+        raise EmkitError(f"Device {name!r}: {exc}") from None
+
+
+def strided_sample(plane: np.ndarray, limit: int) -> np.ndarray:
+    """All pixels of ``plane``, or an evenly strided subsample of about ``limit`` (as predict does)."""
+    if plane.size <= limit:
+        return plane.reshape(-1)
+    step = math.ceil(math.sqrt(plane.size / limit))
+    return np.ascontiguousarray(plane[::step, ::step]).reshape(-1)
+
+
+def open_model(path: str | Path, options: TileOptions = TileOptions()) -> Model:
+    """A run directory / weights file (``RunModel``), or a bioimage.io package: its zip, folder or rdf.yaml."""
+    path = Path(path)
+    if path.suffix.lower() in (".zip", ".yaml", ".yml") or (path.is_dir() and (path / "rdf.yaml").exists()):
+        from emkit_napari.package_model import PackageModel
+
+        return PackageModel(path)
+    return RunModel(path, options)
+
+
+def check_layer(data: Any, name: str, rgb: bool = False) -> np.ndarray:
+    """The layer's pixels as a numpy array of planes ``(..., H, W)``; one clear error otherwise."""
+    from emkit.data.readers import nonfinite_reason
+
+    if rgb:
+        raise EmkitError(f"layer {name!r} is RGB; emkit models take one grey-level channel "
+                         "(convert it to greyscale first)")
+    arr = np.asarray(data)
+    if arr.ndim < 2 or min(arr.shape[-2:]) < 2:
+        raise EmkitError(f"layer {name!r}: expected a 2-D image or a stack of them, got shape {arr.shape}")
+    if arr.dtype.kind not in "uifb":
+        raise EmkitError(f"layer {name!r}: unsupported pixel type {arr.dtype} (expected integers or floats)")
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8)
+    reason = nonfinite_reason(arr)
+    if reason:
+        raise EmkitError(f"layer {name!r}: {reason.split(' (')[0]}; fill or crop them before predicting")
+    return arr
+
+
+def predict_array(model: Model, arr: np.ndarray, name: str, on_progress: Optional[ProgressFn] = None,
+                  should_stop: Callable[[], bool] = lambda: False) -> np.ndarray:
+    """``(..., H, W)`` → ``(..., C, H, W)`` output-space values; ``Cancelled`` when stopped."""
+    lead, (h, w) = arr.shape[:-2], arr.shape[-2:]
+    planes = arr.reshape(-1, h, w)
+    total = len(planes) * model.count_tiles(h, w)
+    done = [0]
+
+    def on_tiles(count: int) -> None:
+        done[0] += count
+        if on_progress is not None:
+            on_progress(done[0], total)
+        if should_stop():
+            raise Cancelled(f"prediction of {name!r} cancelled after {done[0]} of {total} tiles")
+
+    out = [model.predict_plane(np.asarray(plane), name if len(planes) == 1 else f"{name}[{i}]", on_tiles)
+           for i, plane in enumerate(planes)]
+    return np.stack(out).reshape(*lead, -1, h, w)
+
+
+def prediction_layers(model: Model, values: np.ndarray, source: str, *, threshold: Optional[float] = None,
+                      probability: bool = True, scale: Optional[Sequence[float]] = None,
+                      translate: Optional[Sequence[float]] = None) -> list[LayerData]:
+    """napari layer tuples for ``values`` (``(..., C, H, W)`` from ``predict_array``)."""
+    place: dict[str, Any] = {}
+    if scale is not None:
+        place["scale"] = tuple(scale)
+    if translate is not None:
+        place["translate"] = tuple(translate)
+    meta = {"emkit_model": model.name, "emkit_output": model.kind, "emkit_source_layer": source}
+    label = f"{source} ({model.name})"
+    if model.kind == "image":
+        single = values.shape[-3] == 1
+        image = values[..., 0, :, :] if single else np.moveaxis(values, -3, 0)
+        extra = {} if single else {"channel_axis": 0}
+        return [(image, {"name": f"{label} restored", "metadata": meta, **place, **extra}, "image")]
+    cut = model.threshold if threshold is None else float(threshold)
+    if model.kind == "binary":
+        prob = values[..., 0, :, :]
+        mask = (prob > cut).astype(np.uint8)
+        meta = {**meta, "threshold": cut}
+    else:
+        prob = np.moveaxis(values, -3, 0)
+        mask = np.argmax(values, axis=-3).astype(np.uint8)
+    layers: list[LayerData] = [(mask, {"name": f"{label} mask", "metadata": meta, **place}, "labels")]
+    if probability:
+        prob_place = dict(place)
+        if model.kind == "multiclass":
+            prob_place = {k: (1.0 if k == "scale" else 0.0,) + v for k, v in place.items()}
+        layers.insert(0, (prob, {"name": f"{label} probability", "metadata": meta, "colormap": "magma",
+                                 "contrast_limits": (0.0, 1.0), **prob_place}, "image"))
+    return layers
