@@ -192,6 +192,13 @@ def extra_units(args: argparse.Namespace, out: Path) -> list[tuple]:
             inits = ",".join(["random", str(stages[0].parent), *(str(out / "pretrain" / n) for n in SOURCES)])
             units.append((args.long_task, seed, unit_overrides(args.long_task, inits, args.long_epochs, args), out,
                           f"{args.long_task}-long"))
+        if args.recheck:  # after main's head_init change: segmentation keeps its head, restoration "prior"
+            for task, arms in (("hrtem-segmentation", "all"), ("stem-background-removal", "random")):
+                stages = sorted((out / task / f"seed{seed}").glob("init=self-*/pretrain/generator.safetensors"))
+                inits = "random" if arms == "random" else ",".join(
+                    ["random", str(stages[0].parent), *(str(out / "pretrain" / n) for n in SOURCES)])
+                units.append((task, seed, unit_overrides(task, inits, args.finetune_epochs, args), out,
+                              f"{task}-{args.recheck}"))
     return units
 
 
@@ -216,6 +223,8 @@ def main() -> None:
                     help="also hrtem segmentation from P(synthetic-cem) with train.norm_stats=update")
     ap.add_argument("--long-task", default="", help="also this task with every init over --long-epochs")
     ap.add_argument("--long-epochs", type=int, default=50)
+    ap.add_argument("--recheck", default="", help="folder suffix: rerun hrtem segmentation (every init, init=self "
+                    "stages reused) and random-init background removal with the current task defaults")
     ap.add_argument("--results", default="", help="write the tables to this Markdown file")
     ap.add_argument("--quick", action="store_true", help="tiny smoke-size run")
     args = ap.parse_args()
@@ -238,6 +247,11 @@ def main() -> None:
     for task in tasks:
         extra = [f"{task}-norm-update"] if args.diagnose and task == "hrtem-segmentation" else []
         lines += section(out, task, [task, *extra], n)
+    if args.recheck:
+        lines += section(out, "hrtem-segmentation", [f"hrtem-segmentation-{args.recheck}"], n,
+                         f", current defaults ({args.recheck})")
+        lines += section(out, "stem-background-removal", [f"stem-background-removal-{args.recheck}"], n,
+                         f", current defaults ({args.recheck})")
     if args.long_task:
         lines += section(out, args.long_task, [f"{args.long_task}-long"], args.long_epochs,
                          f", {args.long_epochs} fine-tuning epochs")
