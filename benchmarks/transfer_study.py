@@ -199,6 +199,11 @@ def extra_units(args: argparse.Namespace, out: Path) -> list[tuple]:
                     ["random", str(stages[0].parent), *(str(out / "pretrain" / n) for n in SOURCES)])
                 units.append((task, seed, unit_overrides(task, inits, args.finetune_epochs, args), out,
                               f"{task}-{args.recheck}"))
+            if args.long_task:
+                stages = sorted((out / args.long_task / f"seed{seed}").glob("init=self-*/pretrain/generator.safetensors"))
+                inits = ",".join(["random", str(stages[0].parent), *(str(out / "pretrain" / n) for n in SOURCES)])
+                units.append((args.long_task, seed, unit_overrides(args.long_task, inits, args.long_epochs, args),
+                              out, f"{args.long_task}-long-{args.recheck}"))
     return units
 
 
@@ -255,6 +260,9 @@ def main() -> None:
     if args.long_task:
         lines += section(out, args.long_task, [f"{args.long_task}-long"], args.long_epochs,
                          f", {args.long_epochs} fine-tuning epochs")
+    if args.recheck and args.long_task:
+        lines += section(out, args.long_task, [f"{args.long_task}-long-{args.recheck}"], args.long_epochs,
+                         f", {args.long_epochs} fine-tuning epochs, current defaults ({args.recheck})")
     lines.append(f"total wall time of this invocation: {time.perf_counter() - t0:.0f} s with --jobs {args.jobs} "
                  "(finished runs are skipped)")
     text = "\n".join(lines)
