@@ -51,9 +51,9 @@ class Pix2Pix(Pretext):
     Config = Pix2PixConfig
     requires = ("image",)
     #: ``mix`` of synthetic-cem, -stem and -hrtem (equal weights): in the transfer study
-    #: (benchmarks/results/transfer_study_cpu.md) it transferred at least as well as
-    #: synthetic-cem alone on every downstream task, while synthetic-cem alone left HRTEM
-    #: segmentation stuck at Dice 0 under the default fine-tuning settings.
+    #: (benchmarks/results/transfer_study_cpu.md) it beat synthetic-cem alone on STEM
+    #: restoration and cellular segmentation, was level on HRTEM segmentation, and never
+    #: collapsed (synthetic-cem alone left HRTEM at Dice 0 with task.head_init=prior).
     default_data = "mix"
     #: The bare ``emkit run pretext=pix2pix generator=hrnet`` budget: 3 × 60 steps of 8
     #: crops of 128², which finishes in about 4 minutes on an idle 2-core CPU with a
