@@ -23,6 +23,10 @@ same command after a kill; finished runs are skipped). ``--jobs 2`` trains two
     python benchmarks/transfer_study.py --out runs/transfer --seeds 3 --jobs 2 --diagnose \\
         --long-task cem-mitochondria --long-epochs 50 --results benchmarks/results/transfer_study_cpu.md
     python benchmarks/transfer_study.py --quick          # smoke size
+
+``--recheck NAME`` reruns, into ``<task>-NAME`` folders, the arms that main's later
+``task.head_init`` change touched (transfer_study_cpu.md was first run with the older
+defaults); on a fresh output folder it repeats the first pass with the same defaults.
 """
 
 from __future__ import annotations
