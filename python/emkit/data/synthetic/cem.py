@@ -14,6 +14,9 @@ What the generator draws, in stain convention (membranes dark on a light cytopla
   brightness, Gaussian + shot-like noise, and in some images inverted contrast (as in
   backscatter SEM data).
 
+``render_cem_with_mask`` also returns the mitochondria mask (the ground truth of the
+``synthetic-cem`` segmentation target), at no change to the image.
+
 Everything is vectorised: the tessellation is computed on a half-resolution grid from
 the 3x3 neighbouring seeds only, organelles are batched patches summed with one
 ``bincount``, and the blur is one FFT. 256x256 costs about 3 ms on one CPU core.
@@ -147,11 +150,16 @@ def _cells(rng: np.random.Generator, img: np.ndarray, s: int, zoom: float, neuro
     img -= np.float32(rng.uniform(0.25, 0.45)) * np.exp(-np.square(gap / (2 * mem_w)))
 
 
-def _mitochondria(rng: np.random.Generator, deltas: np.ndarray, s: int, zoom: float, neuropil: bool) -> None:
-    """Batched elliptical patches with cristae and a double membrane (added to ``deltas``)."""
+def _mitochondria(rng: np.random.Generator, deltas: np.ndarray, s: int, zoom: float, neuropil: bool) -> np.ndarray:
+    """Batched elliptical patches with cristae and a double membrane (added to ``deltas``).
+
+    Returns the mitochondria mask (bool (s, s), True inside an outer membrane). It is
+    derived from the same patches, without drawing from ``rng``, so asking for it leaves
+    the image unchanged.
+    """
     m = int(rng.integers(0, 4 if neuropil else 7))
     if not m:
-        return
+        return np.zeros((s, s), bool)
     a = (rng.uniform(9, 24, m) * zoom).astype(np.float32)
     b = (a * rng.uniform(0.35, 0.75, m)).astype(np.float32)
     theta = rng.uniform(0, np.pi, m).astype(np.float32)
@@ -166,6 +174,7 @@ def _mitochondria(rng: np.random.Generator, deltas: np.ndarray, s: int, zoom: fl
     tops = rng.integers(-p // 2, s - p // 2, m)
     lefts = rng.integers(-p // 2, s - p // 2, m)
     deltas += paste_patches(s, s, mdelta.astype(np.float32), tops, lefts)
+    return paste_patches(s, s, (rho < 1).astype(np.float32), tops, lefts) > 0.5
 
 
 def _vesicles(rng: np.random.Generator, deltas: np.ndarray, s: int, zoom: float, neuropil: bool) -> None:
@@ -234,13 +243,23 @@ def _points(rng: np.random.Generator, s: int, zoom: float) -> tuple[np.ndarray, 
 
 def render_cem(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     """One synthetic cellular-EM image, uint8 (size, size)."""
+    return render_cem_with_mask(rng, size)[0]
+
+
+def render_cem_with_mask(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """(image uint8 (size, size), mitochondria mask uint8 (size, size), 1 = mitochondrion).
+
+    The image is the one ``render_cem`` draws from the same ``rng`` state; the mask marks
+    every pixel inside a mitochondrion's outer membrane (they are drawn on top of the
+    cells, nuclei and vesicles, so none is hidden).
+    """
     s = int(size)
     zoom = float(np.exp(rng.uniform(np.log(0.6), np.log(1.8))))
     neuropil = rng.random() < 0.55
     img = np.full((s, s), 0.62, np.float32)
     _cells(rng, img, s, zoom, neuropil)
     deltas = np.zeros((s, s), np.float32)
-    _mitochondria(rng, deltas, s, zoom, neuropil)
+    mito = _mitochondria(rng, deltas, s, zoom, neuropil)
     _vesicles(rng, deltas, s, zoom, neuropil)
     if not neuropil and rng.random() < 0.4:
         _nucleus(rng, img, deltas, s, zoom)
@@ -254,4 +273,4 @@ def render_cem(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     img += np.float32(rng.uniform(0.01, 0.06)) * white_noise(rng, s, s)
     if rng.random() < 0.2:
         img = 1.0 - img
-    return to_uint8(img)
+    return to_uint8(img), mito.astype(np.uint8)

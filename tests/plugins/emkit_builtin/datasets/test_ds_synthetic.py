@@ -32,6 +32,39 @@ def test_cem_collates_and_caches(build):
     assert batch["image"].shape == (4, 1, 64, 64)
 
 
+def test_cem_mitochondria_masks_leave_the_images_unchanged(build):
+    plain = build("synthetic-cem", length=12, size=128)
+    seg = build("synthetic-cem", length=12, size=128)
+    seg.select_target("segmentation")
+    assert plain.provides == () and "mask" not in plain[0]
+    assert seg.provides == ("mask",)
+    fractions = []
+    for i in range(12):
+        s = seg[i]
+        assert set(s) == {"image", "mask", "source"}
+        assert torch.equal(s["image"], plain[i]["image"])  # the pretext images stay identical
+        assert s["mask"].dtype == torch.uint8 and s["mask"].shape == (1, 128, 128)
+        assert set(s["mask"].unique().tolist()) <= {0, 1}
+        fractions.append(float(s["mask"].float().mean()))
+    assert 0.01 < float(np.mean(fractions)) < 0.3 and max(fractions) > 0.03
+    with pytest.raises(DataError, match="synthetic-cem"):
+        seg.select_target("denoise")
+
+
+def test_cem_mitochondria_are_darker_than_the_cytoplasm():
+    from emkit.data.synthetic.cem import render_cem, render_cem_with_mask
+    from emkit.data.synthetic.fields import rng_for
+
+    darker = 0
+    for i in range(10):
+        img, mito = render_cem_with_mask(rng_for(0, "cem", "train", i), 128)
+        assert np.array_equal(img, render_cem(rng_for(0, "cem", "train", i), 128))
+        inside, outside = img[mito == 1], img[mito == 0]
+        if inside.size:
+            darker += int(abs(inside.mean() - outside.mean()) > 3)  # polarity may be inverted
+    assert darker >= 5
+
+
 def test_stem_targets_and_masks(build):
     ds = build("synthetic-stem", length=4)
     s = ds[1]
