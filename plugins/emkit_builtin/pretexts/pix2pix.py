@@ -50,16 +50,15 @@ class Pix2PixConfig:
 class Pix2Pix(Pretext):
     Config = Pix2PixConfig
     requires = ("image",)
-    #: synthetic-cem. The transfer study (benchmarks/results/transfer_study_cpu.md) found
-    #: ``data=mix`` of synthetic-cem, -stem and -hrtem better on STEM restoration and the
-    #: cellular task and level on HRTEM, but the bare run on the mix took 459 s of training
-    #: on an idle 2-core CPU (3.2 img/s: the HRTEM renderer works at 512 px in the loader)
-    #: against 131 s on synthetic-cem, beyond the 5-minute budget of the bare command. The
-    #: mix stays one key away: ``data=mix``.
-    default_data = "synthetic-cem"
+    #: ``mix`` of synthetic-cem, -stem and -hrtem (equal weights): in the transfer study
+    #: (benchmarks/results/transfer_study_cpu.md) it beat synthetic-cem alone on STEM
+    #: restoration and cellular segmentation, was level on HRTEM segmentation, and never
+    #: collapsed (synthetic-cem alone left HRTEM at Dice 0 with task.head_init=prior).
+    default_data = "mix"
     #: The bare ``emkit run pretext=pix2pix generator=hrnet`` budget: 3 × 60 steps of 8
     #: crops of 128², which finishes in about 4 minutes on an idle 2-core CPU with a
-    #: validation L1 well below the identity baseline. ``preset=paper`` is the full setting.
+    #: validation L1 well below the identity baseline (the default mix renders ~30 s more
+    #: data than synthetic-cem alone). ``preset=paper`` is the full setting.
     train_defaults: dict[str, Any] = {"epochs": 3, "steps_per_epoch": 60, "batch_size": 8, "val_batches": 4}
     presets = {
         "paper": {
