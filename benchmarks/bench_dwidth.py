@@ -3,7 +3,8 @@
 Uses ``bench_train``'s model building and step timing (full D + G steps, Adam, fused
 degradation op) on the same batch; for each generator the two discriminator widths are
 timed interleaved (median), so background load hits both alike. The automatic width is
-the generator's first-layer width in [8, 64] (``emkit_builtin.pretexts.patchgan.width_for``).
+the generator's scale in [8, 64]: its ``scale_width`` (HRNet's branch width) or else its
+first conv's width (``emkit_builtin.pretexts.patchgan.width_for``).
 
     python benchmarks/bench_dwidth.py                       # CPU: batch 8, 128² crops
     python benchmarks/bench_dwidth.py --steps 10 --save
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_train import build, report, time_steps  # noqa: E402
 
-#: (label, generator, overrides): a small and the default U-Net, and HRNet (width 64 either way).
+#: (label, generator, overrides): a small and the default U-Net, and HRNet W18 (automatic width 18).
 GENERATORS = [
     ("unet w8 b3", "unet", ["generator.width=8", "generator.blocks=3"]),
     ("unet w16 b4", "unet", []),

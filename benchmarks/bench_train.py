@@ -29,15 +29,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def build(generator: str, device: torch.device, crop: int, gen_overrides: list[str], compile_: bool = False):
+def build(generator: str, device: torch.device, crop: int, gen_overrides: list[str], compile_: bool = False,
+          channels_last: bool | None = None):
+    """(objective, step context) as a run builds them; ``channels_last=None`` = the run's auto."""
     from emkit.config import resolve
+    from emkit.engine.devices import channels_last_default
     from emkit.engine.objective import build_objective, prepare_objective
 
     cfg = resolve(["pretext=pix2pix", f"generator={generator}", f"pretext.crop={crop}", *gen_overrides,
                    f"train.device={device}"])
     objective = build_objective(cfg)
     prepared = prepare_objective(objective, device, precision="auto", compile_=compile_,
-                                 channels_last=device.type == "cuda")
+                                 channels_last=channels_last_default(device) if channels_last is None else channels_last)
     return objective, prepared.ctx
 
 

@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 
 import torch
+import yaml
 from fault_callbacks import callback_env
 from safetensors.torch import load_file
 
@@ -52,6 +53,8 @@ def test_pix2pix_run_writes_everything(tmp_path):
     assert 0 <= float(steps[0]["data_time_frac"]) <= 1 and float(steps[0]["images_per_s"]) > 0
     spec = json.loads((run / "generator.json").read_text())
     assert spec["name"] == "unet" and spec["config"]["width"] == 4
+    # train.channels_last was left unset (auto): config.yaml records what ran on the CPU
+    assert yaml.safe_load((run / "config.yaml").read_text())["train"]["channels_last"] is True
 
 
 def _final_weights(run: Path) -> dict[str, torch.Tensor]:

@@ -114,6 +114,11 @@ class HRNet(PaddedGenerator):
         self._set_size_multiple(4 * 2 ** (len(cfg.widths) - 1))
         pix2pix_init(self)
 
+    @property
+    def scale_width(self) -> int:
+        """The highest-resolution branch's width: the ``W`` of HRNet-W18/W32/W48."""
+        return int(self.config.widths[0])
+
     def encoder_modules(self) -> list[nn.Module]:
         """The HRNet backbone: stem, stage 1, transitions and stages 2..n."""
         return [self.stem1, self.stem2, self.layer1, *self.transitions, *self.stages]

@@ -27,15 +27,20 @@ AUTO_WIDTH_RANGE = (8, 64)
 
 
 def width_for(generator: nn.Module) -> int:
-    """The discriminator width matching ``generator``: its first conv's output channels in [8, 64].
+    """The discriminator width matching ``generator``'s scale, clamped to [8, 64].
 
-    The first layer's width is the scale knob every generator has (U-Net ``width``, HRNet
-    ``stem_width``); the discriminator's cost grows with the square of its width, like the
-    generator's, so matching the first widths keeps their costs in proportion.
+    The scale is the generator's ``scale_width`` when it declares one (HRNet: its branch
+    width, 18 for W18 -- every HRNet size shares a 64-wide stem, so the stem says nothing
+    about its size), else its first conv's output channels (U-Net ``width``). The
+    discriminator's cost grows with the square of its width, like the generator's, so
+    matching the widths keeps their costs in proportion.
     """
     lo, hi = AUTO_WIDTH_RANGE
-    first = next((m for m in generator.modules() if isinstance(m, nn.Conv2d)), None)
-    return hi if first is None else max(lo, min(hi, int(first.out_channels)))
+    declared = getattr(generator, "scale_width", None)
+    if declared is None:
+        first = next((m for m in generator.modules() if isinstance(m, nn.Conv2d)), None)
+        declared = None if first is None else first.out_channels
+    return hi if declared is None else max(lo, min(hi, int(declared)))
 
 
 def patchgan_receptive_field(layers: int) -> int:

@@ -33,7 +33,8 @@ class Pix2PixConfig:
     beta1: float = dataclasses.field(default=0.5, metadata={"range": (0, 1), "exclusive_max": True})
     beta2: float = dataclasses.field(default=0.999, metadata={"range": (0, 1), "exclusive_max": True})
     #: Discriminator depth (3 → 70×70 patches), width and normalisation; width None =
-    #: follows the generator (its first layer's width in [8, 64], see patchgan.width_for).
+    #: follows the generator's scale in [8, 64] (U-Net width, HRNet branch width; see
+    #: patchgan.width_for).
     d_layers: int = dataclasses.field(default=3, metadata={"range": (1, 8)})
     d_width: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1024)})
     d_norm: Literal["batch", "instance", "none"] = "batch"

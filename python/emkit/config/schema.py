@@ -54,6 +54,8 @@ class TrainConfig:
     #: "auto" = bf16 autocast on CUDA, fp32 on CPU.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     compile: bool = False
+    #: NHWC memory format for the networks; None = auto (on for CPU and CUDA, see
+    #: emkit.engine.devices.channels_last_default), recorded as true/false in config.yaml.
     channels_last: Optional[bool] = None
     num_workers: int = ranged(0, 0, 1024)
     #: Batches used for validation each epoch; None = the whole validation split.

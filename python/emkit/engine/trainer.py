@@ -29,7 +29,7 @@ import torch
 from emkit.config import ResolvedConfig
 from emkit.engine import checkpoint, distributed, honour, keep_best, run_dir as run_dirs
 from emkit.engine.callbacks import TrainCallback, from_environment
-from emkit.engine.devices import select_device
+from emkit.engine.devices import channels_last_default, select_device
 from emkit.engine.evaluation import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
 from emkit.engine.metrics_log import MetricsLog
 from emkit.engine.objective import build_objective, prepare_objective
@@ -125,8 +125,10 @@ def setup_runtime(cfg: ResolvedConfig) -> Runtime:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    channels_last = cfg.train.channels_last if cfg.train.channels_last is not None else device.type == "cuda"
-    return Runtime(dist_info, device, channels_last)
+    if cfg.train.channels_last is None:  # auto, recorded in config.yaml as what ran
+        cfg.train.channels_last = channels_last_default(device)
+        cfg.refresh_tree()
+    return Runtime(dist_info, device, cfg.train.channels_last)
 
 
 def open_run_dir(cfg: ResolvedConfig, dist_info: distributed.DistInfo, resume_dir: str | Path | None) -> Path:

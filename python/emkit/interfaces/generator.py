@@ -50,6 +50,15 @@ class Generator(PluginBase, nn.Module, abc.ABC):
         return None
 
     @property
+    def scale_width(self) -> int | None:
+        """The channel width that sets this network's size (U-Net ``width``, HRNet's
+        branch width), or ``None``: the first convolution's width is used instead.
+
+        Pretexts size their own helper networks from it (pix2pix's discriminator).
+        """
+        return None
+
+    @property
     @abc.abstractmethod
     def head(self) -> nn.Module:
         """The output layer (replaced by ``replace_head``)."""

@@ -24,11 +24,20 @@ def test_width_for_reads_the_first_conv_and_clamps():
     assert width_for(nn.Sequential(nn.Linear(2, 2))) == AUTO_WIDTH_RANGE[1]
 
 
+def test_width_for_prefers_a_declared_scale_width():
+    class Declared(nn.Sequential):
+        scale_width = 18
+
+    assert width_for(Declared(nn.Conv2d(1, 64, 3))) == 18
+
+
 def test_pix2pix_default_follows_the_generator():
     small = _build("generator=unet", "generator.width=8", "generator.blocks=2")
     assert _d_width(small) == 8
     assert _d_width(_build("generator=unet", "generator.width=16", "generator.blocks=2")) == 16
-    assert _d_width(_build("generator=hrnet")) == 64  # HRNet's 64-channel stem: the reference width
+    # HRNet follows its branch width (the W of W18/W32/W48), not the 64-wide stem all sizes share
+    assert _d_width(_build("generator=hrnet")) == 18
+    assert _d_width(_build("generator=hrnet", "generator.widths=[32,64,128,256]")) == 32
     # cheaper: the discriminator of a width-8 U-Net has ~1/64 of the reference one's weights
     ref = PatchDiscriminator(2, 64)
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
