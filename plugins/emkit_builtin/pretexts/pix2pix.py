@@ -57,9 +57,9 @@ class Pix2Pix(Pretext):
     #: collapsed (synthetic-cem alone left HRTEM at Dice 0 with task.head_init=prior).
     default_data = "mix"
     #: The bare ``emkit run pretext=pix2pix generator=hrnet`` budget: 3 × 60 steps of 8
-    #: crops of 128², which finishes in about 4 minutes on an idle 2-core CPU with a
-    #: validation L1 well below the identity baseline (the default mix renders ~30 s more
-    #: data than synthetic-cem alone). ``preset=paper`` is the full setting.
+    #: crops of 128²: 163 s of training (4.5 min with the install) on an idle 2-core CPU,
+    #: ending below the identity baseline's validation L1 for seed 0 (not for every seed:
+    #: benchmarks/results/dwidth_transfer_cpu.md). ``preset=paper`` is the full setting.
     train_defaults: dict[str, Any] = {"epochs": 3, "steps_per_epoch": 60, "batch_size": 8, "val_batches": 4}
     presets = {
         "paper": {
