@@ -116,3 +116,19 @@ def test_writes_never_recreate_a_deleted_run_folder(tmp_path):
     with pytest.raises(StorageError):
         run_dir.save_config(path, cfg)
     assert not path.exists()
+
+
+def test_record_train_settings_updates_only_those_keys(tmp_path):
+    import yaml
+
+    from emkit.engine.run_dir import CONFIG_FILE, record_train_settings
+
+    saved = {"name": "x", "train": {"epochs": 3, "channels_last": None, "norm_stats": None}, "data": {"size": 64}}
+    (tmp_path / CONFIG_FILE).write_text(yaml.safe_dump(saved, sort_keys=False))
+    record_train_settings(tmp_path, {"channels_last": True, "norm_stats": "frozen"})
+    tree = yaml.safe_load((tmp_path / CONFIG_FILE).read_text())
+    assert tree["train"] == {"epochs": 3, "channels_last": True, "norm_stats": "frozen"}
+    assert tree["name"] == "x" and tree["data"] == {"size": 64}
+    stamp = (tmp_path / CONFIG_FILE).stat().st_mtime_ns
+    record_train_settings(tmp_path, {"channels_last": True})  # already recorded: not rewritten
+    assert (tmp_path / CONFIG_FILE).stat().st_mtime_ns == stamp

@@ -91,6 +91,9 @@ def test_end_to_end_and_stage_skip(tmp_path, monkeypatch):
     assert _steps(pre)[-1] == 4 and _steps(run)[-1] == 6  # 3 steps per epoch x 2
     first = _steps(run)
     assert "init: self" in (run / "config.yaml").read_text()
+    # train.norm_stats was unset: the run records what it did (restoration keeps pretrained statistics)
+    assert "norm_stats: frozen" in (run / "config.yaml").read_text()
+    assert "channels_last: true" in (run / "config.yaml").read_text()
     assert (pre / "samples" / "epoch_001.png").exists()  # validated on the task's training images
 
     # fine-tuning lost before its first checkpoint: the finished pretext stage is kept

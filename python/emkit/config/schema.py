@@ -38,8 +38,9 @@ class TrainConfig:
     #: Downstream: train only the generator's output head for this many steps (body rate 0),
     #: then the body joins with its own warm-up.
     head_first_steps: int = ranged(0, 0, 1_000_000_000)
-    #: Downstream BatchNorm statistics: "frozen" (eval mode) or "update"; None = frozen when
-    #: fine-tuning from pretrained weights, update from random init (engine/finetune.py).
+    #: Downstream BatchNorm statistics: "frozen" (eval mode) or "update"; None = update from
+    #: random init, else the task's ``pretrained_norm_stats`` (engine/finetune.py). A
+    #: downstream run's config.yaml records the value that ran.
     norm_stats: Optional[Literal["frozen", "update"]] = None
     #: Keep the best-by-validation generator in best/ ("val_dice", "val_l1", ...); None = off.
     keep_best: Optional[str] = None

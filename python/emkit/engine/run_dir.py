@@ -64,3 +64,23 @@ def create(cfg: ResolvedConfig) -> Path:
 def save_config(path: str | Path, cfg: ResolvedConfig) -> None:
     """Write (or rewrite, after a setting was adjusted) the run's config.yaml."""
     write_text_atomic(Path(path) / CONFIG_FILE, cfg.to_yaml(), create_parents=False)
+
+
+def record_train_settings(path: str | Path, values: dict) -> None:
+    """Write ``train`` values resolved at start-up (``auto`` choices) into an existing run's
+    config.yaml, leaving every other line as saved.
+
+    A fresh run's config.yaml already holds them (it is saved after they are settled); this
+    is for the folders a run continues in -- ``resume=``, and ``init=self``'s fine-tuning
+    stage, whose folder is created before its settings are resolved.
+    """
+    import yaml
+
+    file = Path(path) / CONFIG_FILE
+    tree = yaml.safe_load(file.read_text()) or {}
+    train = tree.setdefault("train", {})
+    if all(train.get(key) == value for key, value in values.items()):
+        return
+    train.update(values)
+    write_text_atomic(file, yaml.safe_dump(tree, sort_keys=False), create_parents=False)
+

@@ -31,6 +31,7 @@ from emkit.engine import checkpoint, distributed, honour, keep_best, run_dir as 
 from emkit.engine.callbacks import TrainCallback, from_environment
 from emkit.engine.devices import channels_last_default, select_device
 from emkit.engine.evaluation import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
+from emkit.engine.finetune import norm_stats_mode
 from emkit.engine.metrics_log import MetricsLog
 from emkit.engine.objective import build_objective, prepare_objective
 from emkit.engine.output_prior import apply_output_prior
@@ -161,6 +162,9 @@ def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
               callbacks: Sequence[TrainCallback]) -> TrainRun:
     """Objective, datasets, run directory, optimizers, loaders and the metrics log."""
     objective = build_objective(cfg)
+    if isinstance(objective, TaskObjective) and cfg.train.norm_stats is None:  # record what runs
+        cfg.train.norm_stats = norm_stats_mode(cfg)
+        cfg.refresh_tree()
     target = objective.dataset_target
     train_ds = run_dataset(cfg, "train", target)
     val_ds = run_dataset(cfg, "val", target)
@@ -170,6 +174,9 @@ def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
     note = apply_output_prior(objective.task, objective.generator, train_ds, cfg) \
         if isinstance(objective, TaskObjective) else None
     out = open_run_dir(cfg, rt.dist_info, resume_dir)
+    if resume_dir is not None and rt.dist_info.is_main:
+        run_dirs.record_train_settings(out, {"channels_last": cfg.train.channels_last,
+                                             "norm_stats": cfg.train.norm_stats})
     prepared = prepare_objective(objective, rt.device, precision=cfg.train.precision, ddp=rt.dist_info.enabled,
                                  compile_=cfg.train.compile, channels_last=rt.channels_last,
                                  grad_clip=cfg.train.grad_clip)
