@@ -73,14 +73,14 @@ def pretext_table(out: Path, seeds: int) -> list[str]:
             if wall.exists():
                 walls.append(float(wall.read_text()))
         sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+        wall_text = f"{statistics.fmean(walls):.0f}" if walls else "–"
         rows.append(f"| d_width={width} | {statistics.fmean(vals):.4f} ± {sd:.4f} ({len(vals)}) | "
-                    f"{statistics.fmean(ident):.4f} | {statistics.fmean(walls):.0f} |" if walls else
-                    f"| d_width={width} | {statistics.fmean(vals):.4f} ± {sd:.4f} ({len(vals)}) | "
-                    f"{statistics.fmean(ident):.4f} | – |")
+                    f"{statistics.fmean(ident):.4f} | {wall_text} |")
     return rows
 
 
 def timed_pretext(job: tuple[int, int, Path]) -> None:
+    """``pretext`` plus its wall time in ``wall_s.txt`` (skipped when that file exists)."""
     t0 = time.perf_counter()
     width, seed, out = job
     marker = out / "pretrain" / f"seed{seed}" / f"d{width}" / "wall_s.txt"
