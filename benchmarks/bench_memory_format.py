@@ -1,9 +1,12 @@
-"""Pix2pix training throughput in NCHW vs NHWC (channels_last) memory format.
+"""Training and tiled-prediction throughput in NCHW vs NHWC (channels_last) memory format.
 
-``train.channels_last`` left unset (auto) trains in NHWC on CPU and CUDA
-(``emkit.engine.devices.channels_last_default``). This measures that choice: for each
-generator, full pix2pix steps (D + G, Adam, fused degradation op) on the same batch in
-both formats, timed interleaved (median) so background load hits both alike.
+``train.channels_last`` and ``emkit predict``'s memory format, left unset (auto), use NHWC
+on CPU and CUDA (``emkit.engine.devices.channels_last_default``). This measures that
+choice, both formats timed interleaved (median) so background load hits both alike:
+
+* training: full pix2pix steps (D + G, Adam, fused degradation op) on the same batch;
+* prediction: ``TiledPredictor.predict_array`` of one random 1024² image in 512² tiles
+  (batch 2) with random weights, and the largest difference between the two outputs.
 
     python benchmarks/bench_memory_format.py                 # CPU: batch 8, 128² crops
     python benchmarks/bench_memory_format.py --save
@@ -29,6 +32,38 @@ GENERATORS = [
     ("unet", "unet", []),
     ("hrnet", "hrnet", []),
 ]
+
+
+def predict_rows(label: str, name: str, overrides: list[str], device: torch.device, repeats: int) -> list[str]:
+    """Tiled prediction in both formats, interleaved; rows of seconds, speed-up and output difference."""
+    import time
+
+    import numpy as np
+
+    from emkit.models import build_generator
+    from emkit.predict.postprocess import OutputHead
+    from emkit.predict.tiled_predictor import TiledPredictor, TileSettings
+
+    values = {o.split("=", 1)[0].removeprefix("generator."): o.split("=", 1)[1] for o in overrides}
+    config = {k: int(v) for k, v in values.items()}
+    image = np.random.default_rng(0).random((1, 1024, 1024), dtype=np.float32)
+    predictors, outputs, seconds = {}, {}, {"NCHW": [], "NHWC": []}
+    for fmt, nhwc in (("NCHW", False), ("NHWC", True)):
+        torch.manual_seed(0)
+        generator = build_generator(name, config).eval()
+        predictors[fmt] = TiledPredictor(generator, OutputHead("image", 1),
+                                         TileSettings(tile=512, batch=2, channels_last=nhwc), device)
+        outputs[fmt] = predictors[fmt].predict_array(image)  # warm-up
+    for _ in range(repeats):
+        for fmt, predictor in predictors.items():
+            t0 = time.perf_counter()
+            predictor.predict_array(image)
+            seconds[fmt].append(time.perf_counter() - t0)
+    base = statistics.median(seconds["NCHW"])
+    diff = float(np.abs(outputs["NCHW"] - outputs["NHWC"]).max())
+    return [f"{label:<12} {fmt:>7} {statistics.median(seconds[fmt]):>8.2f} "
+            f"{base / statistics.median(seconds[fmt]):>8.2f}x {diff if fmt == 'NHWC' else 0.0:>11.1e}"
+            for fmt in seconds]
 
 
 def main() -> int:
@@ -69,6 +104,11 @@ def main() -> int:
         for fmt in variants:
             sec = statistics.median(samples[fmt])
             lines.append(f"{label:<12} {fmt:>7} {args.batch / sec:>8.2f} {sec * 1e3:>9.1f} {base / sec:>8.2f}x")
+    lines += ["", f"tiled prediction of a 1024x1024 image, 512x512 tiles, batch 2, median of {args.steps} "
+              "interleaved runs after 1 warm-up", "",
+              f"{'generator':<12} {'format':>7} {'seconds':>8} {'speed-up':>9} {'max |diff|':>11}"]
+    for label, name, overrides in GENERATORS:
+        lines += predict_rows(label, name, overrides, device, args.steps)
     report("\n".join(lines), f"bench_memory_format_{device.type}.txt", args.save)
     return 0
 

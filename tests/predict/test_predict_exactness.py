@@ -47,6 +47,18 @@ def test_tiled_equals_whole_image_for_unet(config, tile, size, nhwc):
 
 
 @needs_unet
+def test_memory_format_auto_follows_training():
+    """TileSettings.channels_last=None means what train.channels_last=None means: NHWC on the CPU."""
+    from emkit.models import build_generator
+
+    gen = build_generator("unet", {"blocks": 2, "width": 4})
+    assert TiledPredictor(gen, OutputHead("binary", 1), TileSettings()).memory_format == torch.channels_last
+    off = TiledPredictor(build_generator("unet", {"blocks": 2, "width": 4}), OutputHead("binary", 1),
+                         TileSettings(channels_last=False))
+    assert off.memory_format == torch.contiguous_format
+
+
+@needs_unet
 def test_too_small_overlap_is_detectably_different():
     """The exactness test has teeth: an overlap far below the receptive field shows seams."""
     from emkit.models import build_generator

@@ -39,7 +39,8 @@ def channels_last_default(device: torch.device) -> bool:
     """What ``train.channels_last=None`` (auto) means on ``device``: NHWC on CPU and CUDA.
 
     On CUDA it feeds the tensor cores; on the 2-core CPU (oneDNN) a full pix2pix step ran
-    1.25-1.5x faster in NHWC for HRNet and the U-Nets (benchmarks/bench_memory_format.py).
+    1.2-1.4x and tiled prediction 1.5-2.1x faster in NHWC for HRNet and the U-Nets, width 8
+    included (benchmarks/bench_memory_format.py).
     Other devices keep the default NCHW.
     """
     return device.type in ("cpu", "cuda")
