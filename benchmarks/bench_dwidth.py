@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_train import build, report, time_steps  # noqa: E402
+from bench_train import build, cem_batch, interleaved_seconds, report  # noqa: E402
 
 #: (label, generator, overrides): a small and the default U-Net, and HRNet W18 (automatic width 18).
 GENERATORS = [
@@ -42,15 +41,10 @@ def main() -> int:
     ap.add_argument("--save", action="store_true")
     args = ap.parse_args()
 
-    from emkit.data.synthetic.cem import render_cem
-    from emkit.data.synthetic.fields import rng_for
     from emkit.engine.devices import select_device
 
     device = select_device(args.device)
-    side = args.crop + args.crop // 4
-    images = torch.stack([torch.from_numpy(render_cem(rng_for(0, "cem", "train", i), side))
-                          for i in range(args.batch)])
-    batch = {"image": images[:, None].contiguous().to(device)}
+    batch = cem_batch(args.batch, args.crop, device)
     lines = [f"bench_dwidth  device={device} ({platform.processor() or 'cpu'})  torch={torch.__version__}  "
              f"threads={torch.get_num_threads()}",
              f"pix2pix step (D + G, Adam), batch {args.batch}, {args.crop}x{args.crop} crops, "
@@ -61,19 +55,12 @@ def main() -> int:
     for label, name, overrides in GENERATORS:
         if only and label not in only:
             continue
-        variants = {}
-        for tag, extra in (("64", ["pretext.d_width=64"]), ("auto", [])):
-            objective, ctx = build(name, device, args.crop, [*overrides, *extra])
-            time_steps(objective, ctx, batch, 2)  # warm-up
-            variants[tag] = (objective, ctx, objective.discriminator.model[0].out_channels)
-        samples: dict[str, list[float]] = {"64": [], "auto": []}
-        for _ in range(args.steps):
-            for tag, (objective, ctx, _) in variants.items():
-                samples[tag].append(time_steps(objective, ctx, batch, 1)[0])
-        base = statistics.median(samples["64"])
-        for tag in ("64", "auto"):
-            sec = statistics.median(samples[tag])
-            width = variants[tag][2]
+        variants = {tag: build(name, device, args.crop, [*overrides, *extra])
+                    for tag, extra in (("64", ["pretext.d_width=64"]), ("auto", []))}
+        seconds = interleaved_seconds(variants, batch, args.steps)
+        base = seconds["64"]
+        for tag, sec in seconds.items():
+            width = variants[tag][0].discriminator.model[0].out_channels
             lines.append(f"{label:<12} {width:>8} {args.batch / sec:>8.2f} {sec * 1e3:>9.1f} {base / sec:>8.2f}x")
     report("\n".join(lines), f"bench_dwidth_{device.type}.txt", args.save)
     return 0

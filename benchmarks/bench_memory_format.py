@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_train import build, report, time_steps  # noqa: E402
+from bench_train import build, cem_batch, interleaved_seconds, report  # noqa: E402
 
 #: (label, generator, overrides)
 GENERATORS = [
@@ -75,15 +75,10 @@ def main() -> int:
     ap.add_argument("--save", action="store_true")
     args = ap.parse_args()
 
-    from emkit.data.synthetic.cem import render_cem
-    from emkit.data.synthetic.fields import rng_for
     from emkit.engine.devices import select_device
 
     device = select_device(args.device)
-    side = args.crop + args.crop // 4
-    images = torch.stack([torch.from_numpy(render_cem(rng_for(0, "cem", "train", i), side))
-                          for i in range(args.batch)])
-    batch = {"image": images[:, None].contiguous().to(device)}
+    batch = cem_batch(args.batch, args.crop, device)
     lines = [f"bench_memory_format  device={device} ({platform.processor() or 'cpu'})  torch={torch.__version__}  "
              f"threads={torch.get_num_threads()}",
              f"pix2pix step (D + G, Adam), batch {args.batch}, {args.crop}x{args.crop} crops, automatic D width, "
@@ -91,18 +86,11 @@ def main() -> int:
              "",
              f"{'generator':<12} {'format':>7} {'img/s':>8} {'ms/step':>9} {'speed-up':>9}"]
     for label, name, overrides in GENERATORS:
-        variants = {}
-        for fmt, nhwc in (("NCHW", False), ("NHWC", True)):
-            objective, ctx = build(name, device, args.crop, overrides, channels_last=nhwc)
-            time_steps(objective, ctx, batch, 2)  # warm-up
-            variants[fmt] = (objective, ctx)
-        samples: dict[str, list[float]] = {fmt: [] for fmt in variants}
-        for _ in range(args.steps):
-            for fmt, (objective, ctx) in variants.items():
-                samples[fmt].append(time_steps(objective, ctx, batch, 1)[0])
-        base = statistics.median(samples["NCHW"])
-        for fmt in variants:
-            sec = statistics.median(samples[fmt])
+        variants = {fmt: build(name, device, args.crop, overrides, channels_last=nhwc)
+                    for fmt, nhwc in (("NCHW", False), ("NHWC", True))}
+        seconds = interleaved_seconds(variants, batch, args.steps)
+        base = seconds["NCHW"]
+        for fmt, sec in seconds.items():
             lines.append(f"{label:<12} {fmt:>7} {args.batch / sec:>8.2f} {sec * 1e3:>9.1f} {base / sec:>8.2f}x")
     lines += ["", f"tiled prediction of a 1024x1024 image, 512x512 tiles, batch 2, median of {args.steps} "
               "interleaved runs after 1 warm-up", "",

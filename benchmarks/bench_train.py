@@ -44,6 +44,29 @@ def build(generator: str, device: torch.device, crop: int, gen_overrides: list[s
     return objective, prepared.ctx
 
 
+def cem_batch(batch_size: int, crop: int, device: torch.device) -> dict[str, torch.Tensor]:
+    """``batch_size`` synthetic-cem uint8 images, a quarter larger than ``crop``, as a batch."""
+    from emkit.data.synthetic.cem import render_cem
+    from emkit.data.synthetic.fields import rng_for
+
+    side = crop + crop // 4
+    images = torch.stack([torch.from_numpy(render_cem(rng_for(0, "cem", "train", i), side))
+                          for i in range(batch_size)])
+    return {"image": images[:, None].contiguous().to(device)}
+
+
+def interleaved_seconds(variants: dict, batch, steps: int) -> dict[str, float]:
+    """Median seconds per step of each ``{tag: (objective, ctx)}`` variant after 2 warm-up
+    steps, the variants' steps interleaved so background load hits them alike."""
+    for objective, ctx in variants.values():
+        time_steps(objective, ctx, batch, 2)
+    samples: dict[str, list[float]] = {tag: [] for tag in variants}
+    for _ in range(steps):
+        for tag, (objective, ctx) in variants.items():
+            samples[tag].append(time_steps(objective, ctx, batch, 1)[0])
+    return {tag: statistics.median(s) for tag, s in samples.items()}
+
+
 def kornia_pairs(objective, crop: int, device: torch.device):
     """A ``make_pairs`` replacement built from kornia.augmentation with the same ranges."""
     import math
@@ -115,11 +138,7 @@ def main() -> int:
     batch_size = args.batch or (128 if preset == "gpu" else 8)
     crop = args.crop or (256 if preset == "gpu" else 128)
     side = crop + crop // 4
-    from emkit.data.synthetic.cem import render_cem
-    from emkit.data.synthetic.fields import rng_for
-
-    images = torch.stack([torch.from_numpy(render_cem(rng_for(0, "cem", "train", i), side)) for i in range(batch_size)])
-    batch = {"image": images[:, None].contiguous().to(device)}
+    batch = cem_batch(batch_size, crop, device)
 
     lines = [f"bench_train  device={device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor() or 'cpu'})"
              f"  torch={torch.__version__}  threads={torch.get_num_threads()}",

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from transfer_study import TASKS, finetune, run_all, section  # noqa: E402
+from transfer_study import TASKS, finetune, publish, run_all, section  # noqa: E402
 
 import transfer_study  # noqa: E402
 
@@ -38,7 +38,8 @@ MIX_SEED1 = "data.sources=[" + ", ".join(f"{{name: {n}, seed: 1}}"
 
 
 def pretext(job: tuple[int, int, Path]) -> None:
-    """The bare pretext run with one discriminator width and seed (skipped when finished)."""
+    """The bare pretext run with one discriminator width and seed, and its wall time in
+    ``wall_s.txt`` (written last, so it marks a finished run: skipped when present)."""
     import shutil
 
     import torch
@@ -46,15 +47,17 @@ def pretext(job: tuple[int, int, Path]) -> None:
     from emkit.engine.launch import launch
 
     width, seed, out = job
-    torch.set_num_threads(1)
     done = out / "pretrain" / f"seed{seed}" / f"d{width}"
-    if (done / "generator.safetensors").exists():
+    if (done / "wall_s.txt").exists():
         return
     if done.exists():
         shutil.rmtree(done)
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
     launch(["pretext=pix2pix", "generator=hrnet", f"pretext.d_width={width}", f"seed={seed}", "data=mix",
             MIX_SEED1, "train.channels_last=true", "train.device=cpu",
             f"runs_dir={done.parent}", f"name={done.name}"], [])
+    (done / "wall_s.txt").write_text(f"{time.perf_counter() - t0:.1f}\n")
 
 
 def pretext_table(out: Path, seeds: int) -> list[str]:
@@ -69,25 +72,11 @@ def pretext_table(out: Path, seeds: int) -> list[str]:
             epochs = [r for r in read_metrics(run / "metrics.csv") if r["kind"] == "epoch" and r.get("val_l1")]
             vals.append(float(epochs[-1]["val_l1"]))
             ident.append(float(epochs[-1]["val_l1_identity"]))
-            wall = run / "wall_s.txt"
-            if wall.exists():
-                walls.append(float(wall.read_text()))
+            walls.append(float((run / "wall_s.txt").read_text()))
         sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-        wall_text = f"{statistics.fmean(walls):.0f}" if walls else "–"
         rows.append(f"| d_width={width} | {statistics.fmean(vals):.4f} ± {sd:.4f} ({len(vals)}) | "
-                    f"{statistics.fmean(ident):.4f} | {wall_text} |")
+                    f"{statistics.fmean(ident):.4f} | {statistics.fmean(walls):.0f} |")
     return rows
-
-
-def timed_pretext(job: tuple[int, int, Path]) -> None:
-    """``pretext`` plus its wall time in ``wall_s.txt`` (skipped when that file exists)."""
-    t0 = time.perf_counter()
-    width, seed, out = job
-    marker = out / "pretrain" / f"seed{seed}" / f"d{width}" / "wall_s.txt"
-    if marker.exists():
-        return
-    pretext(job)
-    marker.write_text(f"{time.perf_counter() - t0:.1f}\n")
 
 
 def main() -> None:
@@ -103,7 +92,7 @@ def main() -> None:
     out = Path(args.out)
     tasks = [t for t in TASKS if not args.tasks or t in args.tasks.split(",")]
     t0 = time.perf_counter()
-    run_all(timed_pretext, [(w, s, out) for s in range(args.seeds) for w in WIDTHS], args.jobs)
+    run_all(pretext, [(w, s, out) for s in range(args.seeds) for w in WIDTHS], args.jobs)
 
     # transfer_study's fine-tuning recipe with the HRNet generator instead of its small U-Net
     transfer_study.GEN = ["generator=hrnet"]
@@ -124,10 +113,7 @@ def main() -> None:
     for task in tasks:
         lines += section(out, task, [task], args.epochs)
     lines.append(f"total wall time of this invocation: {time.perf_counter() - t0:.0f} s with --jobs {args.jobs}")
-    text = "\n".join(lines)
-    print(text)
-    if args.results:
-        Path(args.results).write_text(text + "\n")
+    publish(lines, args.results)
 
 
 if __name__ == "__main__":

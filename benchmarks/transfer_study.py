@@ -269,10 +269,15 @@ def main() -> None:
                          f", {args.long_epochs} fine-tuning epochs, current defaults ({args.recheck})")
     lines.append(f"total wall time of this invocation: {time.perf_counter() - t0:.0f} s with --jobs {args.jobs} "
                  "(finished runs are skipped)")
+    publish(lines, args.results)
+
+
+def publish(lines: list[str], results: str) -> None:
+    """Print the report and, when ``results`` names a file, write it there."""
     text = "\n".join(lines)
     print(text)
-    if args.results:
-        Path(args.results).write_text(text + "\n")
+    if results:
+        Path(results).write_text(text + "\n")
 
 
 if __name__ == "__main__":

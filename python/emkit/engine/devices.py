@@ -44,4 +44,3 @@ def channels_last_default(device: torch.device) -> bool:
     Other devices keep the default NCHW.
     """
     return device.type in ("cpu", "cuda")
-

@@ -83,4 +83,3 @@ def record_train_settings(path: str | Path, values: dict) -> None:
         return
     train.update(values)
     write_text_atomic(file, yaml.safe_dump(tree, sort_keys=False), create_parents=False)
-
