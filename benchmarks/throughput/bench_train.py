@@ -27,13 +27,13 @@ from benchmarks.common import add_dry_run_flag, add_results_flag, report
 
 
 def build(generator: str, device: torch.device, crop: int, gen_overrides: list[str], compile_: bool = False,
-          channels_last: bool | None = None):
-    """(objective, step context) as a run builds them; ``channels_last=None`` = the run's auto."""
+          channels_last: bool | None = None, pretext: str = "pix2pix"):
+    """(objective, step context) of ``pretext`` as a run builds them; ``channels_last=None`` = the run's auto."""
     from emkit.config import resolve
     from emkit.engine.runtime.devices import channels_last_default
     from emkit.engine.loop.objective_setup import build_objective, prepare_objective
 
-    cfg = resolve(["pretext=pix2pix", f"generator={generator}", f"pretext.crop={crop}", *gen_overrides,
+    cfg = resolve([f"pretext={pretext}", f"generator={generator}", f"pretext.crop={crop}", *gen_overrides,
                    f"train.device={device}"])
     objective = build_objective(cfg)
     prepared = prepare_objective(objective, device, precision="auto", compile_=compile_,

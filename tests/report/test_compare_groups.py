@@ -14,10 +14,10 @@ from emkit.report.compare import collect, model_labels, paired
 from emkit.report.runs import load_run
 
 
-def fake_run(root, name, init, seed, dice, *, width=8, train_limit=None, init_label=None):
+def fake_run(root, name, init, seed, dice, *, width=8, train_limit=None, init_label=None, pretrain=None):
     path = root / name
     path.mkdir(parents=True)
-    cfg = {"init": init, "seed": seed, "eval_epochs": [1], "init_label": init_label,
+    cfg = {"init": init, "seed": seed, "eval_epochs": [1], "init_label": init_label, "pretrain": pretrain or {},
            "task": {"name": "segmentation", "random_init": "default"},
            "data": {"name": "au-hdf5", "train_limit": train_limit},
            "generator": {"name": "unet", "blocks": 2, "width": width, "rf": None, "out_channels": 1}}
@@ -41,6 +41,26 @@ def test_two_pretraining_sources_are_two_groups_and_pairs_are_per_seed(tmp_path)
     assert pairs["P (cem)"]["mean_diff"] == pytest.approx(np.mean([0.26, 0.05, 0.155]))
     assert pairs["P (cem)"]["p_better"] == 3 and pairs["P (cem)"]["n"] == 3
     assert pairs["P (other)"]["p_better"] == 0
+
+
+def test_pretexts_are_groups_of_their_own_and_pair_with_random(tmp_path):
+    """init=self with pretrain.pretext=pix2pix,restore and init=<a masked pretext run> stay apart."""
+    pre = tmp_path / "pre" / "pretext=masked-abc"
+    pre.mkdir(parents=True)
+    (pre / "config.yaml").write_text(yaml.safe_dump({"pretext": {"name": "masked", "ratio": 0.5}}))
+    runs = [fake_run(tmp_path, f"p{s}", "self", s, 0.5 + s / 10, pretrain={"pretext": "pix2pix"}) for s in range(2)]
+    runs += [fake_run(tmp_path, f"q{s}", "self", s, 0.2, pretrain={"pretext": {"name": "restore", "crop": 64}})
+             for s in range(2)]
+    runs += [fake_run(tmp_path, f"m{s}", str(pre / "generator.safetensors"), s, 0.4) for s in range(2)]
+    runs += [fake_run(tmp_path, f"r{s}", "random", s, 0.3) for s in range(2)]
+    rows = {(r["pretext"], r["init"]): r for r in collect(runs) if r["metric"] == "dice"}
+    assert set(rows) == {("pix2pix", "P (self)"), ("restore", "P (self)"), ("masked", "P (pretext=masked-abc)"),
+                         ("–", "R (default init)")}
+    assert rows[("pix2pix", "P (self)")]["mean"] == pytest.approx(0.55) and rows[("restore", "P (self)")]["n"] == 2
+    pairs = {p["pretext"]: p for p in paired(runs) if p["metric"] == "dice"}
+    assert set(pairs) == {"pix2pix", "restore", "masked"}
+    assert pairs["restore"]["mean_diff"] == pytest.approx(-0.1) and pairs["restore"]["p_better"] == 0
+    assert pairs["pix2pix"]["p_better"] == 2
 
 
 def test_model_labels_keep_sizes_and_sizes_and_labels_group(tmp_path):

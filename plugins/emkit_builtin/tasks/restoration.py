@@ -33,7 +33,7 @@ class RestorationConfig:
     #: training items is the training targets' mean and, from random init, its weights scaled
     #: so the output's spread is a tenth of the targets' (engine/init/output_prior.py);
     #: "bias" = only the bias shift; "keep" = as initialised.
-    head_init: Literal["prior", "bias", "keep"] = "prior"
+    head_init: Literal["prior", "bias", "keep", "reset"] = "prior"
 
 
 class Restoration(Task):

@@ -39,7 +39,7 @@ class SegmentationConfig:
     #: "prior" starts at "all background" and was slower in Dice at 30 steps on synthetic
     #: HRTEM (benchmarks/results/peers_ablation_cpu.md); the loss prefers it, the metric not.
     #: "bias" is the same as "prior" here (logits have no target spread).
-    head_init: Literal["prior", "bias", "keep"] = "keep"
+    head_init: Literal["prior", "bias", "keep", "reset"] = "keep"
 
     def __post_init__(self) -> None:
         if self.classes < 2:

@@ -46,8 +46,9 @@ class TrainConfig:
     keep_best: Optional[str] = None
     #: Largest gradient norm; None = no clipping.
     grad_clip: Optional[float] = ranged(None, 0.0, 1e6, exclusive_min=True)
-    #: Parts of the generator to freeze while fine-tuning ("encoder") or None.
-    freeze: Optional[Literal["encoder", "none"]] = None
+    #: Parts of the generator to freeze while fine-tuning: "encoder", or "body" (everything
+    #: but the output head, BatchNorm statistics included: the frozen-feature probe) or None.
+    freeze: Optional[Literal["encoder", "body", "none"]] = None
     #: Learning-rate multiplier for the generator body (head keeps 1.0) when fine-tuning.
     body_lr_mult: float = ranged(1.0, 0.0, 1000.0)
     #: "auto" = CUDA when usable, else CPU; or "cpu", "cuda", "cuda:1".

@@ -10,7 +10,9 @@ its own:
   with one warning line (kept in ``ResolvedConfig.warnings``) and the record lists only
   the epochs that will be evaluated;
 * ``train.freeze``/``train.body_lr_mult`` with a pretext (they act on fine-tuning only)
-  are reset with one warning.
+  are reset with one warning; ``train.freeze=body`` (only the head learns) refuses the
+  settings that would move the body (``norm_stats=update``, ``body_lr_mult``,
+  ``head_first_steps``) and records ``norm_stats: frozen``.
 
 Settings that need the data to be judged (steps per epoch, crop sizes) are settled by
 ``engine/loop/data_settings.py`` once the dataset exists.
@@ -22,6 +24,7 @@ from typing import Any
 
 from emkit.config.names import check_name
 from emkit.config.schema import DEFAULT_LR, RunConfig, TrainConfig
+from emkit.errors import ConfigError
 
 #: Sections whose plugin is the run's objective (and may carry its own ``lr``).
 OBJECTIVE_SECTIONS = ("pretext", "task")
@@ -70,9 +73,28 @@ def settle_fine_tuning_only(train: TrainConfig, plugins: dict[str, tuple[str, An
             f"{plugins['pretext'][0]!r} trains every parameter at train.lr, so they are ignored"]
 
 
+def settle_frozen_body(train: TrainConfig, plugins: dict[str, tuple[str, Any]]) -> None:
+    """``train.freeze=body`` keeps every body tensor as it was (BatchNorm statistics
+    included), so the settings that would change the body are refused, not ignored."""
+    if train.freeze != "body" or "task" not in plugins:
+        return
+    clashes = []
+    if train.norm_stats == "update":
+        clashes.append("train.norm_stats=update (would change the body's BatchNorm statistics)")
+    if train.body_lr_mult != 1.0:
+        clashes.append(f"train.body_lr_mult={train.body_lr_mult} (the body has no learning rate)")
+    if train.head_first_steps:
+        clashes.append(f"train.head_first_steps={train.head_first_steps} (the head always trains alone)")
+    if clashes:
+        raise ConfigError("train.freeze=body trains only the output head and keeps the body fixed; "
+                          "it cannot be combined with " + "; ".join(clashes))
+    train.norm_stats = "frozen"
+
+
 def settle(run: RunConfig, train: TrainConfig, plugins: dict[str, tuple[str, Any]]) -> list[str]:
     """Apply every cross-section rule above in place; return the warning lines."""
     if run.name is not None:
         check_name(run.name)
     settle_learning_rate(train, plugins)
+    settle_frozen_body(train, plugins)
     return settle_eval_epochs(run, train) + settle_fine_tuning_only(train, plugins)

@@ -6,6 +6,9 @@ it holds mean ± std, min–max and n over the runs that differ only in seed.
 * **init source**: ``R (<scheme> init)`` for random weights (``task.random_init``), or
   ``P (<source>)`` where source is ``init_label=`` or the pretraining run's folder name,
   so two pretraining runs are never averaged into one "P".
+* **pretext**: the pretext that made the initial weights (``pix2pix``, ``restore``,
+  ``masked``, ...; ``init=self``'s ``pretrain.pretext``), its own column, so the runs of
+  ``emkit sweep ... init=self pretrain.pretext=pix2pix,restore,masked`` stay apart.
 * **model**: the generator name with its size keys (blocks, width, rf, ...) always shown,
   plus any other key in which runs of that generator differ.
 * **size**: ``data.train_limit`` (or the synthetic ``data.length``).
@@ -38,8 +41,8 @@ SIZE_KEYS = ("blocks", "width", "rf", "pools", "dilations", "variant", "stem_wid
 #: Config keys never shown in the model label.
 HIDDEN_KEYS = ("name", "in_channels", "out_channels")
 BEST = "best"
-FIELDS = ["objective", "model", "init", "train_items", "metric", "epoch", "mean", "std", "min", "max", "n", "runs"]
-PAIR_FIELDS = ["objective", "model", "train_items", "pretrained", "random", "metric", "epoch", "mean_diff",
+FIELDS = ["objective", "model", "pretext", "init", "train_items", "metric", "epoch", "mean", "std", "min", "max", "n", "runs"]
+PAIR_FIELDS = ["objective", "model", "train_items", "pretext", "pretrained", "random", "metric", "epoch", "mean_diff",
                "std_diff", "n", "p_better", "runs"]
 
 
@@ -104,11 +107,12 @@ def collect(runs: list[RunSummary]) -> list[dict[str, Any]]:
     cells: dict[tuple, list[tuple[float, RunSummary]]] = defaultdict(list)
     for run in runs:
         for (metric, epoch), value in run_values(run).items():
-            cells[(run.objective, labels[run.path], run.init_group, run.train_items, metric, epoch)].append((value, run))
+            cells[(run.objective, labels[run.path], run.pretext, run.init_group, run.train_items, metric,
+                   epoch)].append((value, run))
     rows = []
-    for key in sorted(cells, key=lambda k: (*k[:5], _epoch_sort(k[5]))):
+    for key in sorted(cells, key=lambda k: (*k[:6], _epoch_sort(k[6]))):
         values = cells[key]
-        rows.append({**dict(zip(FIELDS[:6], key)), **_stats([v for v, _ in values]),
+        rows.append({**dict(zip(FIELDS[:7], key)), **_stats([v for v, _ in values]),
                      "runs": ";".join(str(r.path) for _, r in values)})
     return rows
 
@@ -118,17 +122,18 @@ def paired(runs: list[RunSummary]) -> list[dict[str, Any]]:
     labels = model_labels(runs)
     by_cell: dict[tuple, dict[str, dict[int, RunSummary]]] = defaultdict(lambda: defaultdict(dict))
     for run in runs:
-        by_cell[(run.objective, labels[run.path], run.train_items)][run.init_group][run.seed] = run
+        by_cell[(run.objective, labels[run.path], run.train_items)][(run.pretext, run.init_group)][run.seed] = run
     out = []
     for (objective, model, items), groups in sorted(by_cell.items()):
-        for p_group in sorted(g for g in groups if g.startswith("P")):
-            for r_group in sorted(g for g in groups if g.startswith("R")):
-                seeds = sorted(set(groups[p_group]) & set(groups[r_group]))
+        for p_key in sorted(g for g in groups if g[1].startswith("P")):
+            for r_key in sorted(g for g in groups if g[1].startswith("R")):
+                (pretext, p_group), r_group = p_key, r_key[1]
+                seeds = sorted(set(groups[p_key]) & set(groups[r_key]))
                 if not seeds:
                     continue
                 diffs: dict[tuple[str, Any], list[float]] = defaultdict(list)
                 for seed in seeds:
-                    p_vals, r_vals = run_values(groups[p_group][seed]), run_values(groups[r_group][seed])
+                    p_vals, r_vals = run_values(groups[p_key][seed]), run_values(groups[r_key][seed])
                     for key in p_vals.keys() & r_vals.keys():
                         diffs[key].append(p_vals[key] - r_vals[key])
                 for (metric, epoch) in sorted(diffs, key=lambda k: (k[0], _epoch_sort(k[1]))):
@@ -136,7 +141,7 @@ def paired(runs: list[RunSummary]) -> list[dict[str, Any]]:
                     higher = higher_is_better(metric)
                     better = sum(1 for d in values if (d > 0 if higher else d < 0))
                     stats = _stats(values)
-                    out.append({"objective": objective, "model": model, "train_items": items,
+                    out.append({"objective": objective, "model": model, "train_items": items, "pretext": pretext,
                                 "pretrained": p_group, "random": r_group, "metric": metric, "epoch": epoch,
                                 "mean_diff": stats["mean"], "std_diff": stats["std"], "n": stats["n"],
                                 "p_better": better, "runs": ";".join(f"seed {s}" for s in seeds)})
@@ -149,11 +154,43 @@ def _cell(row: dict[str, Any]) -> str:
     return f"{row['mean']:.4f} ± {row['std']:.4f} [{row['min']:.4f}–{row['max']:.4f}] n={row['n']}"
 
 
+def _metric_table(sel: list[dict[str, Any]], epochs: list, heads: list[str],
+                  baselines: list[dict[str, Any]], metric: str) -> list[str]:
+    out = ["| model | pretext | init | train items | " + " | ".join(heads) + " |",
+           "|---|---|---|---|" + "---|" * len(epochs)]
+    keys = ("model", "pretext", "init", "train_items")
+    for group in sorted({tuple(r[k] for k in keys) for r in sel}):
+        cells = []
+        for e in epochs:
+            hit = [r for r in sel if tuple(r[k] for k in keys) == group and r["epoch"] == e]
+            cells.append(_cell(hit[0]) if hit else "–")
+        out.append("| " + " | ".join(group) + " | " + " | ".join(cells) + " |")
+    for base in baselines:
+        value = f"{base['metrics'][metric]:.4f}"
+        out.append(f"| baseline{base['split_label']} | – | {base['name']} | – | " +
+                   " | ".join(value for _ in epochs) + " |")
+    return out + [""]
+
+
+def _paired_table(psel: list[dict[str, Any]], epochs: list, heads: list[str], title: str) -> list[str]:
+    out = [title, "", "| model | train items | pretext | P | R | " + " | ".join(heads) + " |",
+           "|---|---|---|---|---|" + "---|" * len(epochs)]
+    keys = ("model", "train_items", "pretext", "pretrained", "random")
+    for group in sorted({tuple(x[k] for k in keys) for x in psel}):
+        cells = []
+        for e in epochs:
+            hit = [x for x in psel if tuple(x[k] for k in keys) == group and x["epoch"] == e]
+            cells.append(f"{hit[0]['mean_diff']:+.4f} ± {hit[0]['std_diff']:.4f}, P better "
+                         f"{hit[0]['p_better']}/{hit[0]['n']}" if hit else "–")
+        out.append("| " + " | ".join(group) + " | " + " | ".join(cells) + " |")
+    return out + [""]
+
+
 def markdown(rows: list[dict[str, Any]], pairs: list[dict[str, Any]] | None = None,
              baselines: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> str:
     out = ["# emkit comparison", "",
            "P (source) = fine-tuned from that pretraining run (P (self): init=self, pretrained on the task's own "
-           "training images); R (scheme) = random init with that scheme. "
+           "training images); pretext = the pretext that trained it; R (scheme) = random init with that scheme. "
            "Cells: mean ± std [min–max] n=runs over seeds; test split at the eval epochs "
            "(validation where a run has no test metrics; `best` = the keep_best weights on test).", ""]
     out += [f"*{n}*" for n in notes or []] + ([""] if notes else [])
@@ -166,49 +203,29 @@ def markdown(rows: list[dict[str, Any]], pairs: list[dict[str, Any]] | None = No
         for metric in metrics:
             sel = [r for r in rows if r["objective"] == objective and r["metric"] == metric]
             epochs = sorted({r["epoch"] for r in sel}, key=_epoch_sort)
-            arrow = "↑" if higher_is_better(metric) else "↓"
             heads = [f"epoch {e}" if isinstance(e, int) else str(e) for e in epochs]
-            out += [f"## {objective}: {metric} {arrow}", "",
-                    "| model | init | train items | " + " | ".join(heads) + " |",
-                    "|---|---|---|" + "---|" * len(epochs)]
-            for model, init, items in sorted({(r["model"], r["init"], r["train_items"]) for r in sel}):
-                cells = []
-                for e in epochs:
-                    hit = [r for r in sel if (r["model"], r["init"], r["train_items"], r["epoch"]) == (model, init, items, e)]
-                    cells.append(_cell(hit[0]) if hit else "–")
-                out.append(f"| {model} | {init} | {items} | " + " | ".join(cells) + " |")
-            for base in (b for b in baselines if b["objective"] == objective and metric in b["metrics"]):
-                value = f"{base['metrics'][metric]:.4f}"
-                out.append(f"| baseline{base['split_label']} | {base['name']} | – | " +
-                           " | ".join(value for _ in epochs) + " |")
-            out.append("")
+            out += [f"## {objective}: {metric} {'↑' if higher_is_better(metric) else '↓'}", ""]
+            out += _metric_table(sel, epochs, heads, [b for b in baselines if b["objective"] == objective
+                                                      and metric in b["metrics"]], metric)
             psel = [p for p in pairs if p["objective"] == objective and p["metric"] == metric]
             if psel:
-                out += [f"### {objective}: {metric}, paired P − R (same seed; {'>' if higher_is_better(metric) else '<'} 0 favours P)",
-                        "", "| model | train items | P | R | " + " | ".join(heads) + " |",
-                        "|---|---|---|---|" + "---|" * len(epochs)]
-                for model, items, p, r in sorted({(x["model"], x["train_items"], x["pretrained"], x["random"]) for x in psel}):
-                    cells = []
-                    for e in epochs:
-                        hit = [x for x in psel if (x["model"], x["train_items"], x["pretrained"], x["random"], x["epoch"])
-                               == (model, items, p, r, e)]
-                        cells.append(f"{hit[0]['mean_diff']:+.4f} ± {hit[0]['std_diff']:.4f}, P better {hit[0]['p_better']}/{hit[0]['n']}"
-                                     if hit else "–")
-                    out.append(f"| {model} | {items} | {p} | {r} | " + " | ".join(cells) + " |")
-                out.append("")
+                sign = ">" if higher_is_better(metric) else "<"
+                out += _paired_table(psel, epochs, heads, f"### {objective}: {metric}, paired P − R "
+                                     f"(same seed; {sign} 0 favours P)")
     return "\n".join(out)
 
 
 def curve_labels(runs: list[RunSummary]) -> dict[Path, str]:
-    """Legend labels for the curves: model, plus the P source and size where they vary."""
+    """Legend labels for the curves: model, plus the P source, pretext and size where they vary."""
     models = model_labels(runs)
     many_sizes = len({r.train_items for r in runs}) > 1
     many_sources = len({r.init_group for r in runs if r.init == "P"}) > 1
+    many_pretexts = len({r.pretext for r in runs if r.init == "P"}) > 1
     labels = {}
     for run in runs:
         label = models[run.path]
-        if run.init == "P" and many_sources:
-            label += f" [{run.init_source}]"
+        if run.init == "P" and (many_sources or many_pretexts):
+            label += f" [{run.init_source}" + (f", {run.pretext}]" if many_pretexts else "]")
         if many_sizes:
             label += f" n={run.train_items}"
         labels[run.path] = label

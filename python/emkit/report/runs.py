@@ -49,6 +49,28 @@ class RunSummary:
         return f"{path.parent.name}/best" if path.name == "best" else path.name
 
     @property
+    def pretext(self) -> str:
+        """The pretext that made the initial weights: ``init=self``'s ``pretrain.pretext``, or
+        the pretraining run's ``pretext`` (read from its config.yaml); "–" for random init,
+        "?" where the source cannot be read."""
+        if self.init == "R":
+            return "–"
+        init = str(self.config.get("init"))
+        if init == "self":
+            chosen = (self.config.get("pretrain") or {}).get("pretext", "pix2pix")
+            return str(chosen if isinstance(chosen, str) else chosen.get("name", "pix2pix"))
+        source = Path(init)
+        if source.suffix == ".safetensors":
+            source = source.parent
+        for folder in (source, source.parent):  # a run, or its best/ folder
+            try:
+                cfg = yaml.safe_load((folder / "config.yaml").read_text()) or {}
+            except (OSError, yaml.YAMLError):
+                continue
+            return str((cfg.get("pretext") or {}).get("name") or "?")
+        return "?"
+
+    @property
     def init_group(self) -> str:
         """``P (small)`` / ``R (default init)``: the init column of the report."""
         return f"{self.init} ({self.init_source})"

@@ -62,3 +62,24 @@ def test_missing_weights_are_reported(tiny, tmp_path):
     cfg.run = dataclasses.replace(cfg.run, init=str(tmp_path))
     with pytest.raises(EmkitError, match="has no generator.safetensors"):
         build_run_generator(cfg, out_channels=None)
+
+
+def test_head_init_reset_gives_a_pretrained_body_a_fresh_head(tmp_path):
+    """``task.head_init=reset``: the body is the pretrained one, the head PyTorch's default init (not the
+    pretrained restoration head, and not a copy of it when the output width already fits)."""
+    torch.manual_seed(3)
+    pre = build_generator("unet", {"blocks": 2, "width": 4})
+    with torch.no_grad():
+        pre.head.weight.fill_(0.5)
+    export_generator(tmp_path, generator_spec("unet", pre), pre)
+    base = ["task=segmentation", "generator=unet", "data=synthetic-hrtem", f"init={tmp_path}"]
+    kept = build_run_generator(resolve(base), out_channels=1)
+    assert torch.equal(kept.head.weight, pre.head.weight)
+    fresh = build_run_generator(resolve([*base, "task.head_init=reset"]), out_channels=1)
+    head = fresh.head_parameter_names()
+    for key, value in pre.state_dict().items():
+        if key not in head:
+            assert torch.equal(fresh.state_dict()[key], value), key
+    bound = 1 / fresh.head.weight[0].numel() ** 0.5  # Kaiming-uniform(a=√5) of a 1×1 conv: U(±1/√fan_in)
+    assert not torch.equal(fresh.head.weight, pre.head.weight) and fresh.head.weight.abs().max() <= bound
+    assert fresh.head.weight.std() > 0.2 * bound

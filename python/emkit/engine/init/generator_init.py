@@ -2,8 +2,9 @@
 
 With ``init=<run dir | generator.safetensors>`` the generator is rebuilt from the saved
 plugin config, every body tensor is loaded and checked, and the head is replaced when the
-task needs a different number of output channels. A mismatched architecture fails with a
-message naming the differing layers.
+task needs a different number of output channels (or the task asks for a fresh one:
+``task.head_init=reset``, initialised with the task's ``random_init`` scheme). A mismatched
+architecture fails with a message naming the differing layers.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
         from emkit.engine.runs.run_dir import stage_dir
 
         init = str(stage_dir(cfg))
-    return load_pretrained(init, cfg, out_channels)
+    gen = load_pretrained(init, cfg, out_channels)
+    task = cfg.plugin_config("task") if cfg.plugin_name("task") is not None else None
+    if getattr(task, "head_init", None) == "reset":  # a fresh head on the pretrained body
+        apply_init(gen.head, getattr(task, "random_init", "default"))
+    return gen
 
 
 def _describe_mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:

@@ -1,8 +1,8 @@
 """Adapter that gives a ``Task`` plugin the objective interface the loop drives.
 
 The task defines data preparation, loss and metrics; this adapter owns the generator's
-single optimizer (with an optional learning-rate multiplier for the body and
-``freeze=encoder``) and runs the forward/backward/step.
+single optimizer (with an optional learning-rate multiplier for the body,
+``freeze=encoder`` and ``freeze=body``: the frozen-feature probe) and runs the forward/backward/step.
 """
 
 from __future__ import annotations
@@ -37,16 +37,7 @@ class TaskObjective(BoundModules):
         return {"generator": self.generator}
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        if self.freeze not in (None, "", "none"):
-            if self.freeze != "encoder":
-                raise ConfigError(f"Invalid value for 'freeze': expected encoder or null, got {self.freeze!r}")
-            encoder = self.generator.encoder_modules()
-            if not encoder:
-                raise ConfigError(f"freeze=encoder: generator {type(self.generator).__name__} does not "
-                                  "declare its encoder modules")
-            for module in encoder:
-                module.requires_grad_(False)
-            self.frozen = self.frozen + encoder
+        self._apply_freeze()
         head_names = self.generator.head_parameter_names()
         head, body = [], []
         for name, param in self.generator.named_parameters():
@@ -57,6 +48,29 @@ class TaskObjective(BoundModules):
             groups.append({"params": body, "lr": self.lr * self.body_lr_mult, "role": "body"})
         self.optimizer = torch.optim.Adam(groups, lr=self.lr, betas=(0.9, 0.999))
         return {"generator": self.optimizer}
+
+    def _apply_freeze(self) -> None:
+        """``freeze=encoder``: the encoder stops learning; ``freeze=body``: everything but the
+        head does (norm layers in eval mode, settled as ``norm_stats: frozen``)."""
+        if self.freeze in (None, "", "none"):
+            return
+        name = type(self.generator).__name__
+        if self.freeze == "body":
+            head = self.generator.head_parameter_names()
+            if not any(n in head for n, _ in self.generator.named_parameters()):
+                raise ConfigError(f"freeze=body: generator {name} has no trainable head parameters to learn")
+            body = [p for n, p in self.generator.named_parameters() if n not in head]
+            for param in body:
+                param.requires_grad_(False)
+            return
+        if self.freeze != "encoder":
+            raise ConfigError(f"Invalid value for 'freeze': expected encoder, body or null, got {self.freeze!r}")
+        encoder = self.generator.encoder_modules()
+        if not encoder:
+            raise ConfigError(f"freeze=encoder: generator {name} does not declare its encoder modules")
+        for module in encoder:
+            module.requires_grad_(False)
+        self.frozen = self.frozen + encoder
 
     def training_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, float]:
         with ctx.data_timer():
