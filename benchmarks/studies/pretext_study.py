@@ -40,7 +40,7 @@ from pathlib import Path
 
 from benchmarks.common import add_dry_run_flag, add_results_flag, report
 from benchmarks.studies.pretext_tools.arms import PRETEXTS, small_sections
-from benchmarks.studies.pretext_tools.hrnet_arms import CORPUS, hrnet_section
+from benchmarks.studies.pretext_tools.hrnet_arms import corpus, hrnet_section
 from benchmarks.studies.pretext_tools.runs import (EPOCHS, EVAL_EPOCHS, jobs_for_seed, measure_speed, run_arm,
                                                    run_corpus)
 from benchmarks.studies.pretext_tools.tables import section_tables
@@ -73,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.dry_run:
         args.seeds, args.labelled, args.epochs, args.eval_epochs = 1, 8, 2, (1, 2)
         args.tasks, args.speed_steps, args.pretext_crop = "stem-background-removal", 1, 32
+        args.long_budgets, args.long_pretexts = "1000", "restore"
         args.generator_extra = {"hrnet": TINY_HRNET}
         args.finetune_extra = ["data.size=48", "task.crop=32", "data.val_length=4", "data.test_length=4"]
         args.scale_steps, args.scale_items = (lambda n: max(2, n // 150)), (lambda n: max(4, n // 50))
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     for seed in range(args.seeds):  # seed-major: every section has seed 0 before any has seed 1
         if any(s.key == "hrnet" for s in sections):
             tiny = [*args.generator_extra.get("hrnet", []), *TINY_CORPUS] if args.dry_run else []
-            for name, overrides in CORPUS.items():
+            for name, overrides in corpus(speed.get("hrnet")).items():
                 run_corpus(name, [*overrides, *tiny], seed, out)
         run_all(run_arm, jobs_for_seed(sections, tasks, seed, out, args), args.jobs)
     lines = [f"# Pretext study (CPU, {args.seeds} seeds, {args.labelled} labelled images, {args.epochs} fine-tuning "

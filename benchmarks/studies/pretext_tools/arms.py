@@ -33,6 +33,8 @@ class Arm:
     shared: bool = False
     unlabeled: int = 0
     source: str | None = None
+    #: Extra fine-tuning overrides; ``<task kind>:key=value`` applies to that kind only
+    #: (``segmentation:task.head_init=reset``).
     finetune: tuple[str, ...] = ()
     #: The arm the paired table subtracts (P − R per seed).
     reference: str = "random"

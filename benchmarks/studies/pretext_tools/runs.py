@@ -96,8 +96,10 @@ def run_arm(job: tuple) -> float:
 
     section, task, arm, seed, out, args = job
     torch.set_num_threads(1)
+    kind = TASKS[task][2]
     overrides = [*finetune_overrides(task, section.generator, args), *init_overrides(arm, task, seed, out, args),
-                 *arm.finetune]
+                 *(o.split(":", 1)[1] if o.startswith(f"{kind}:") else o for o in arm.finetune
+                   if ":" not in o.split("=", 1)[0] or o.startswith(f"{kind}:"))]
     folder = run_folder(out, task, arm.key, seed)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "arm.yaml").write_text(yaml.safe_dump(parse_overrides(overrides), sort_keys=False))

@@ -21,7 +21,7 @@ training step.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -43,6 +43,9 @@ class PairConfig:
     beta2: float = dataclasses.field(default=0.999, metadata={"range": (0, 1), "exclusive_max": True})
     #: Degradation ranges (see emkit.ops.DegradeRanges for each field and its default).
     degrade: DegradeRanges = dataclasses.field(default_factory=DegradeRanges)
+    #: The generator's starting weights: ``pix2pix`` (N(0, 0.02), the reference GAN's), or
+    #: ``default`` (PyTorch's per-layer init, what ``init=random`` fine-tuning starts from).
+    random_init: Literal["pix2pix", "default", "kaiming"] = "pix2pix"
 
     def __post_init__(self) -> None:
         if self.crop < 16:

@@ -30,8 +30,12 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
         gen = build_generator(name, cfg.plugin_config("generator"))
         if out_channels is not None and gen.out_channels != out_channels:
             gen.replace_head(out_channels)
-        if cfg.plugin_name("task") is not None:  # the pretext keeps the generator's own (pix2pix) init
+        if cfg.plugin_name("task") is not None:
             apply_init(gen, getattr(cfg.plugin_config("task"), "random_init", "default"))
+        else:  # a pretext keeps the built-in generators' own (pix2pix) init unless its config says otherwise
+            scheme = getattr(cfg.plugin_config("pretext"), "random_init", "pix2pix")
+            if scheme != "pix2pix":
+                apply_init(gen, scheme)
         return gen
     if init == "self":  # the run's own pretext stage (engine/launch/self_pretrain.py)
         from emkit.engine.runs.run_dir import stage_dir

@@ -127,3 +127,14 @@ def test_bad_masked_options_are_refused_by_name():
     for bad in ("pretext.ratio=1.0", "pretext.ratio=0", "pretext.patch=0", "pretext.fill=zeros"):
         with pytest.raises(ConfigError, match=bad.split("=")[0].split(".")[1]):
             resolve(["pretext=masked", "data=synthetic-cem", *SMALL, bad])
+
+
+def test_pretext_random_init_chooses_the_generators_starting_weights():
+    """``pretext.random_init=default`` starts from PyTorch's per-layer init instead of N(0, 0.02)."""
+    def conv_std(objective):
+        return objective.generator.encoder[0].conv1.weight.std().item()
+
+    torch.manual_seed(0)
+    assert conv_std(_objective("restore")[0]) == pytest.approx(0.02, rel=0.3)  # pix2pix's N(0, 0.02)
+    # 3×3 conv of one input channel: Kaiming-uniform(a=√5) = U(±1/3), std 1/√27
+    assert conv_std(_objective("restore", "pretext.random_init=default")[0]) == pytest.approx(27 ** -0.5, rel=0.3)
