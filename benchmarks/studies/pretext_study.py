@@ -63,6 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--long-pretexts", default="restore,masked")
     ap.add_argument("--labelled", type=int, default=24)
     ap.add_argument("--pretext-crop", type=int, default=64, help="crop of the small U-Net's pretext stages")
+    ap.add_argument("--pretext-init", default="default", choices=("default", "pix2pix", "kaiming"),
+                    help="pretext.random_init of the small U-Net's pretext stages")
     ap.add_argument("--speed-steps", type=int, default=12, help="interleaved steps per pretext in the speed section")
     ap.add_argument("--jobs", type=int, default=1, help="trainings at once (separate processes, 1 thread each)")
     add_results_flag(ap, "pretext_study_cpu.md")
@@ -114,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
                 run_corpus(name, [*overrides, *tiny], seed, out)
         run_all(run_arm, jobs_for_seed(sections, tasks, seed, out, args), args.jobs)
     lines = [f"# Pretext study (CPU, {args.seeds} seeds, {args.labelled} labelled images, {args.epochs} fine-tuning "
-             f"epochs of {args.labelled // 4} steps)", ""]
+             f"epochs of {args.labelled // 4} steps)", "",
+             f"U-Net B2 w8 pretext stages: {args.pretext_crop}² crops, batch 8, `pretext.random_init={args.pretext_init}`, "
+             "on the task's own training images (`init=self`); fine-tuning: 96² crops, batch 4, Adam 2e-4 constant, "
+             "`train.keep_best` on the validation metric (16 images), test metrics on 32 images.", ""]
     lines += speed_table(speed) if "speed" in wanted else []
     for section in sections:
         lines += section_tables(out, section, every_arm, tasks, args.seeds, args.eval_epochs, args.labelled // 4)

@@ -46,6 +46,21 @@ def test_preset_sits_between_plugin_defaults_and_user(tiny, monkeypatch):
         resolve(["preset=huge"])
 
 
+def test_a_preset_may_choose_the_generator_unless_the_user_chose_another(monkeypatch):
+    import emkit.config.layering as r
+
+    monkeypatch.setitem(r.PACKAGE_PRESETS, "recipe", {"generator": {"name": "unet", "blocks": 3, "width": 16},
+                                                      "init": "self", "train": {"epochs": 7}})
+    base = ["task=segmentation", "data=synthetic-hrtem", "preset=recipe"]
+    cfg = resolve(base)
+    assert cfg.plugin_name("generator") == "unet" and (cfg.tree["generator"]["blocks"], cfg.tree["generator"]["width"]) == (3, 16)
+    assert cfg.run.init == "self" and cfg.train.epochs == 7 and cfg.warnings == []
+    assert resolve([*base, "generator.width=8"]).tree["generator"]["width"] == 8  # the user's keys still win
+    other = resolve([*base, "generator=hrnet"])
+    assert other.plugin_name("generator") == "hrnet" and other.run.init == "self" and other.train.epochs == 7
+    assert len(other.warnings) == 1 and "generator=unet" in other.warnings[0] and "generator=hrnet" in other.warnings[0]
+
+
 def test_wrong_type_fails_before_work_with_one_line(tiny):
     with pytest.raises(ConfigError) as err:
         resolve(["generator=tiny", "generator.width=notanint"])

@@ -15,6 +15,8 @@ import dataclasses
 PRETEXTS = ("pix2pix", "restore", "masked")
 #: Side of the pretext crops of the small U-Net's stages (its receptive field is 44 px).
 PRETEXT_CROP = 64
+#: The tasks of the peer comparison (STEM restoration, HRTEM segmentation): the variants run there only.
+PEER_TASKS = ("stem-background-removal", "hrtem-segmentation")
 #: Unlabeled images of the task's kind pooled with the 24 training images (unlabeled arms).
 UNLABELED = 300
 
@@ -38,6 +40,8 @@ class Arm:
     finetune: tuple[str, ...] = ()
     #: The arm the paired table subtracts (P − R per seed).
     reference: str = "random"
+    #: Only these tasks (empty: every task of its section).
+    tasks: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,16 +72,19 @@ def small_sections(speed: dict[str, float], budget: int, long_budgets: tuple[int
                    long_pretexts: tuple[str, ...], tasks: tuple[str, ...]) -> list[Section]:
     """The small U-Net's sections: pretexts at equal steps and time, probe, budgets, unlabeled data."""
     main = [Arm("random", "random init")] + [self_arm(p, budget) for p in PRETEXTS]
+    main.append(self_arm("pix2pix", budget, tag="-p2pinit", options=("random_init: pix2pix",),
+                         label=f"`init=self` pix2pix, {budget} steps, from pix2pix's N(0, 0.02) init"))
     equal = [self_arm(p, equal_time_steps(budget, speed, p), tag="t",
                       label=f"`init=self` {p}, {equal_time_steps(budget, speed, p)} steps (= {budget} pix2pix steps' time)")
              for p in PRETEXTS if p != "pix2pix"]
     probe = [Arm("probe-random", "random features, head only (`train.freeze=body`)", finetune=("train.freeze=body",))]
     probe += [Arm(f"probe-{p}", f"{p} features ({budget} steps), head only", "stage", source=f"{p}-{budget}",
                   finetune=("train.freeze=body",), reference="probe-random") for p in PRETEXTS]
-    masked = [self_arm("masked", budget, tag="-noise", options=("fill: noise",),
-                       label=f"`init=self` masked, fill=noise (mask not given), {budget} steps"),
-              self_arm("masked", budget, tag="-degrade", options=("degrade_input: true",),
-                       label=f"`init=self` masked + degradation, {budget} steps")]
+    masked = [dataclasses.replace(arm, tasks=PEER_TASKS) for arm in (
+        self_arm("masked", budget, tag="-noise", options=("fill: noise",),
+                 label=f"`init=self` masked, fill=noise (mask not given), {budget} steps"),
+        self_arm("masked", budget, tag="-degrade", options=("degrade_input: true",),
+                 label=f"`init=self` masked + degradation, {budget} steps"))]
     longer = [self_arm(p, b, tag="s", shared=True) for b in long_budgets for p in long_pretexts]
     unlab = [self_arm(p, b, tag="s-unlab", shared=True, unlabeled=UNLABELED,
                       label=f"`init=self` {p}, {b} steps, + {UNLABELED} unlabeled images (one stage, seed 0)")

@@ -59,8 +59,9 @@ def stage_of(out: Path, task: str, arm: str, seed: int) -> Path:
 
 
 def pretext_section(arm: Arm, args: argparse.Namespace) -> str:
-    options = [f"name: {arm.pretext}", f"crop: {args.pretext_crop}", *arm.options]
-    return "pretrain.pretext={" + ", ".join(options) + "}"
+    options = {"name": arm.pretext, "crop": args.pretext_crop, "random_init": args.pretext_init}
+    options.update(item.split(": ", 1) for item in arm.options)  # the arm's own options win
+    return "pretrain.pretext={" + ", ".join(f"{k}: {v}" for k, v in options.items()) + "}"
 
 
 def init_overrides(arm: Arm, task: str, seed: int, out: Path, args: argparse.Namespace) -> list[str]:
@@ -153,4 +154,4 @@ def measure_speed(out: Path, generators: list[str], steps: int, args: argparse.N
 
 def jobs_for_seed(sections: list[Section], tasks: list[str], seed: int, out: Path, args) -> list[tuple]:
     return [(section, task, arm, seed, out, args) for section in sections for task in section.tasks
-            if task in tasks for arm in section.arms]
+            if task in tasks for arm in section.arms if not arm.tasks or task in arm.tasks]

@@ -78,5 +78,6 @@ def section_tables(out: Path, section: Section, every_arm: dict[str, Arm], tasks
     arms = [every_arm[k] for k in section.also if k in every_arm] + list(section.arms)
     lines = [f"### {section.title}", ""] + ([section.note, ""] if section.note else [])
     for task in (t for t in section.tasks if t in tasks):
-        lines += task_table(out, task, arms, [*eval_epochs, BEST], seeds, steps_per_epoch)
+        shown = [a for a in arms if not a.tasks or task in a.tasks]
+        lines += task_table(out, task, shown, [*eval_epochs, BEST], seeds, steps_per_epoch)
     return lines

@@ -136,6 +136,29 @@ def _presets_of(classes: dict[str, type]) -> dict[str, dict[str, Any]]:
     return presets
 
 
+def _preset(user: dict[str, Any], classes: dict[str, type]) -> tuple[dict[str, Any], list[str]]:
+    """The chosen preset's settings and the warning lines about them.
+
+    A preset may name a generator with its settings (``generator: {name: unet, blocks: 3}``):
+    it is used when the user chooses none; when the user chooses another one the preset's
+    generator settings are left out (with a warning), since they belong to its generator.
+    """
+    preset_name = user.get("preset")
+    if preset_name is None:
+        return {}, []
+    presets = _presets_of(classes)
+    if preset_name not in presets:
+        raise ConfigError(f"Unknown preset {preset_name!r}. Available: {', '.join(sorted(presets)) or '(none)'}")
+    tree = _lift_train_aliases(presets[preset_name])
+    wanted = (tree.get("generator") or {}).get("name")
+    chosen = (user.get("generator") or {}).get("name")
+    if wanted and chosen and chosen != wanted:
+        tree = {k: v for k, v in tree.items() if k != "generator"}
+        return tree, [f"preset={preset_name} recommends generator={wanted} with its own settings; generator={chosen} "
+                      "keeps its defaults (the preset's other settings apply)"]
+    return tree, []
+
+
 def _choose_plugins(user: dict[str, Any]) -> tuple[dict[str, str], dict[str, type]]:
     """Which plugin fills each section: the user's choice, the objective's default data,
     or a package default; returns (section -> name, section -> loaded class)."""
@@ -189,6 +212,9 @@ def resolve(
         )
 
     chosen, classes = _choose_plugins(user)
+    preset_tree, preset_warnings = _preset(user, classes)
+    if preset_tree.get("generator", {}).get("name") and not (user.get("generator") or {}).get("name"):
+        chosen, classes = _choose_plugins(deep_merge({"generator": {"name": preset_tree["generator"]["name"]}}, user))
 
     defaults: dict[str, Any] = to_dict(RunConfig())
     defaults["train"] = to_dict(TrainConfig())
@@ -196,16 +222,6 @@ def resolve(
         defaults[section] = {"name": chosen[section], **to_dict(cls.Config())}
         if section in ("pretext", "task"):
             defaults["train"] = deep_merge(defaults["train"], dict(getattr(cls, "train_defaults", {}) or {}))
-
-    preset_name = user.get("preset")
-    preset_tree: dict[str, Any] = {}
-    if preset_name is not None:
-        presets = _presets_of(classes)
-        if preset_name not in presets:
-            raise ConfigError(
-                f"Unknown preset {preset_name!r}. Available: {', '.join(sorted(presets)) or '(none)'}"
-            )
-        preset_tree = _lift_train_aliases(presets[preset_name])
 
     tree = deep_merge(deep_merge(defaults, preset_tree), user)
 
@@ -222,7 +238,7 @@ def resolve(
         owner = f"{section} {chosen[section]!r}"
         plugins[section] = (chosen[section], build_dataclass(cls.Config, values, section, owner=owner))
 
-    warnings = layers.warnings + settle(run, train, plugins)
+    warnings = layers.warnings + preset_warnings + settle(run, train, plugins)
     # Re-serialise from the typed objects so config.yaml holds the values used.
     return ResolvedConfig(tree=_serialise(run, train, plugins), run=run, train=train, plugins=plugins,
                           warnings=warnings)
