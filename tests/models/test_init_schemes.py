@@ -37,7 +37,7 @@ def _check_scales(fan_in, fan_out):
     assert float(m[1].weight.std()) == pytest.approx(0.02, rel=0.3) and float(m[1].weight.mean()) == pytest.approx(1, abs=0.01)
 
 
-def test_downstream_random_runs_use_the_task_choice_and_pretexts_keep_pix2pix():
+def test_downstream_random_runs_use_the_task_choice_and_pretexts_their_own():
     from emkit.config import resolve
     from emkit.engine.init.generator_init import build_run_generator
 
@@ -47,8 +47,10 @@ def test_downstream_random_runs_use_the_task_choice_and_pretexts_keep_pix2pix():
         conv = next(m for m in gen.modules() if isinstance(m, nn.Conv2d) and m.weight[0].numel() >= 36)
         return float(conv.weight.detach().std()), cfg
 
-    pretext, _ = first_conv_std(["pretext=pix2pix"])
-    assert pretext == pytest.approx(0.02, rel=0.25)
+    pretext, cfg = first_conv_std(["pretext=pix2pix"])
+    assert cfg.tree["pretext"]["random_init"] == "default" and pretext > 0.05
+    reference, _ = first_conv_std(["pretext=pix2pix", "pretext.random_init=pix2pix"])
+    assert reference == pytest.approx(0.02, rel=0.25)
     default, cfg = first_conv_std(["task=segmentation"])
     assert cfg.tree["task"]["random_init"] == "default" and default > 0.05
     old, _ = first_conv_std(["task=segmentation", "task.random_init=pix2pix"])

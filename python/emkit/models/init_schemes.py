@@ -1,7 +1,9 @@
-"""Random initialisation schemes for downstream training from scratch (``init=random``).
+"""Random initialisation schemes: downstream training from scratch (``init=random``) and
+the generator a pretext starts from.
 
-The pretext keeps the pix2pix scheme its GAN was tuned with (the built-in generators
-apply it when built). A *downstream* run from random weights is the baseline that
+The built-in generators apply the pix2pix scheme when built; a pretext with a
+``random_init`` field (the built-in ones: ``default``) re-initialises them with its
+scheme, a task with ``task.random_init``. A *downstream* run from random weights is the baseline that
 pretraining is measured against, so it must start from a standard initialisation that
 trains well on its own; ``task.random_init`` chooses:
 

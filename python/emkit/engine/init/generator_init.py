@@ -32,7 +32,7 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
             gen.replace_head(out_channels)
         if cfg.plugin_name("task") is not None:
             apply_init(gen, getattr(cfg.plugin_config("task"), "random_init", "default"))
-        else:  # a pretext keeps the built-in generators' own (pix2pix) init unless its config says otherwise
+        else:  # a pretext's ``random_init`` when it has one; else the generator's own init
             scheme = getattr(cfg.plugin_config("pretext"), "random_init", "pix2pix")
             if scheme != "pix2pix":
                 apply_init(gen, scheme)

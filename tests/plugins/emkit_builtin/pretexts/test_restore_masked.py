@@ -130,11 +130,11 @@ def test_bad_masked_options_are_refused_by_name():
 
 
 def test_pretext_random_init_chooses_the_generators_starting_weights():
-    """``pretext.random_init=default`` starts from PyTorch's per-layer init instead of N(0, 0.02)."""
+    """By default a pretext starts from PyTorch's per-layer init; ``pretext.random_init=pix2pix`` from N(0, 0.02)."""
     def conv_std(objective):
         return objective.generator.encoder[0].conv1.weight.std().item()
 
     torch.manual_seed(0)
-    assert conv_std(_objective("restore")[0]) == pytest.approx(0.02, rel=0.3)  # pix2pix's N(0, 0.02)
     # 3×3 conv of one input channel: Kaiming-uniform(a=√5) = U(±1/3), std 1/√27
-    assert conv_std(_objective("restore", "pretext.random_init=default")[0]) == pytest.approx(27 ** -0.5, rel=0.3)
+    assert conv_std(_objective("restore")[0]) == pytest.approx(27 ** -0.5, rel=0.3)
+    assert conv_std(_objective("restore", "pretext.random_init=pix2pix")[0]) == pytest.approx(0.02, rel=0.3)
