@@ -77,9 +77,10 @@ def small_sections(speed: dict[str, float], budget: int, long_budgets: tuple[int
     equal = [self_arm(p, equal_time_steps(budget, speed, p), tag="t",
                       label=f"`init=self` {p}, {equal_time_steps(budget, speed, p)} steps (= {budget} pix2pix steps' time)")
              for p in PRETEXTS if p != "pix2pix"]
-    probe = [Arm("probe-random", "random features, head only (`train.freeze=body`)", finetune=("train.freeze=body",))]
+    probe = [Arm("probe-random", "random features, head only (`train.freeze=body`)", finetune=("train.freeze=body",),
+                 tasks=PEER_TASKS)]
     probe += [Arm(f"probe-{p}", f"{p} features ({budget} steps), head only", "stage", source=f"{p}-{budget}",
-                  finetune=("train.freeze=body",), reference="probe-random") for p in PRETEXTS]
+                  finetune=("train.freeze=body",), reference="probe-random", tasks=PEER_TASKS) for p in PRETEXTS]
     masked = [dataclasses.replace(arm, tasks=PEER_TASKS) for arm in (
         self_arm("masked", budget, tag="-noise", options=("fill: noise",),
                  label=f"`init=self` masked, fill=noise (mask not given), {budget} steps"),

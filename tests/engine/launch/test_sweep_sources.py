@@ -44,4 +44,4 @@ def test_two_source_sweep_gives_two_p_groups(tmp_path, monkeypatch):
     pairs = list(csv.DictReader(open(report.parent / "paired.csv")))
     assert {p["pretrained"] for p in pairs} == {"P (cem)", "P (other)"}
     text = report.read_text()
-    assert "| baseline | identity |" in text and "paired P − R" in text
+    assert "| baseline | – | identity |" in text and "paired P − R" in text
