@@ -160,8 +160,9 @@ def run_benchmark(args: argparse.Namespace) -> str:
             rows[arm["label"]] = {"name": arm["name"], "runs": []}
             if wanted and arm["label"] not in wanted:
                 continue
-            # init=self: each seed runs its own pix2pix stage on the 24 training inputs, then fine-tunes
+            # init=self: each seed runs its own pretext stage on the 24 training inputs, then fine-tunes
             extra = [f"pretrain.steps={args.pretext_steps}"] if arm["init"] == "self" else []
+            extra += arm.get("extra", [])
             for seed in range(args.seeds):
                 rec = emkit_arm(spec, generator=arm["generator"], init=arm["init"], seed=seed, steps=args.step_list,
                                 data=data, n_train=args.train, out=out / "emkit-runs", name=f"{arm['label']}-s{seed}",

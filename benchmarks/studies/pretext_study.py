@@ -66,6 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--pretext-init", default="default", choices=("default", "pix2pix", "kaiming"),
                     help="pretext.random_init of the small U-Net's pretext stages")
     ap.add_argument("--speed-steps", type=int, default=12, help="interleaved steps per pretext in the speed section")
+    ap.add_argument("--report-only", action="store_true",
+                    help="train nothing: write the tables from the runs finished so far")
     ap.add_argument("--jobs", type=int, default=1, help="trainings at once (separate processes, 1 thread each)")
     add_results_flag(ap, "pretext_study_cpu.md")
     add_dry_run_flag(ap)
@@ -106,10 +108,11 @@ def main(argv: list[str] | None = None) -> None:
     out, wanted = args.out, [s for s in args.sections.split(",") if s]
     tasks = [t for t in args.tasks.split(",") if t]
     t0 = time.perf_counter()
-    speed = measure_speed(out, ["small", "hrnet"] if "hrnet" in wanted else ["small"], args.speed_steps, args)
+    measured = ["small", "hrnet"] if "hrnet" in wanted else ["small"]
+    speed = measure_speed(out, [] if args.report_only else measured, args.speed_steps, args)
     sections = [s for s in build_sections(args, speed) if s.key in wanted]
     every_arm = {a.key: a for s in build_sections(args, speed) for a in s.arms}
-    for seed in range(args.seeds):  # seed-major: every section has seed 0 before any has seed 1
+    for seed in range(0 if args.report_only else args.seeds):  # seed-major: every section has seed 0 before any has seed 1
         if any(s.key == "hrnet" for s in sections):
             tiny = [*args.generator_extra.get("hrnet", []), *TINY_CORPUS] if args.dry_run else []
             for name, overrides in corpus(speed.get("hrnet")).items():

@@ -53,7 +53,10 @@ def step_plan(steps: list[int], batches_per_pass: int) -> tuple[int, list[int]]:
 
 def emkit_arm(spec: TaskSpec, *, generator: list[str], init: str, seed: int, steps: list[int],
               data: list[str], n_train: int, out: Path, name: str, extra: list[str] = ()) -> dict:
-    """Fine-tune with emkit; test metrics after each of ``steps`` (constant lr, batch 4)."""
+    """Fine-tune with emkit; test metrics after each of ``steps`` (constant lr, batch 4).
+
+    ``generator`` holds the overrides that choose the model (a ``preset=`` choosing one
+    included); ``init`` None leaves the init to them."""
     from emkit.engine.launch.start import launch
     from emkit.models import build_generator
     from emkit.models.summary import count_parameters
@@ -63,7 +66,7 @@ def emkit_arm(spec: TaskSpec, *, generator: list[str], init: str, seed: int, ste
     if run.exists():
         shutil.rmtree(run)
     overrides = [
-        f"task={spec.task}", *generator, f"init={init}", *data, f"task.crop={spec.crop}",
+        f"task={spec.task}", *generator, *([f"init={init}"] if init else []), *data, f"task.crop={spec.crop}",
         f"train.batch_size={BATCH}", "train.lr=2e-4", "train.schedule=constant", f"train.epochs={epochs[-1]}",
         f"train.steps_per_epoch={per}", f"eval_epochs=[{','.join(map(str, epochs))}]", "train.device=cpu",
         "train.val_batches=1", f"train.log_every={max(steps)}", f"seed={seed}", f"runs_dir={out}", f"name={name}",

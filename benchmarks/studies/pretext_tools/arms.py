@@ -54,6 +54,8 @@ class Section:
     #: Arms of earlier sections shown in this section's tables too (not rerun).
     also: tuple[str, ...] = ()
     note: str = ""
+    #: Extra paired rows (arm, reference): e.g. restore − pix2pix, the GAN ablation.
+    contrasts: tuple[tuple[str, str], ...] = ()
 
 
 def self_arm(pretext: str, steps: int, *, tag: str = "", shared: bool = False, unlabeled: int = 0,
@@ -91,7 +93,10 @@ def small_sections(speed: dict[str, float], budget: int, long_budgets: tuple[int
                       label=f"`init=self` {p}, {b} steps, + {UNLABELED} unlabeled images (one stage, seed 0)")
              for b in long_budgets[:1] for p in long_pretexts]
     return [
-        Section("pretexts", "pretexts at equal steps and equal wall time", "small", tasks, tuple(main + equal)),
+        Section("pretexts", "pretexts at equal steps and equal wall time", "small", tasks, tuple(main + equal),
+                contrasts=((f"restore-{budget}", f"pix2pix-{budget}"), (equal[0].key, f"pix2pix-{budget}"),
+                           (f"masked-{budget}", f"pix2pix-{budget}"), (equal[1].key, f"pix2pix-{budget}"),
+                           (f"pix2pix-{budget}", f"pix2pix-{budget}-p2pinit"))),
         Section("probe", "frozen-feature probe: only the output head learns", "small", tasks, tuple(probe),
                 note="P − R here subtracts the random-features probe."),
         Section("masked", "masked-image modelling variants", "small", tasks, tuple(masked),

@@ -46,4 +46,6 @@ def hrnet_section(speed: dict | None, tasks: tuple[str, ...]) -> Section:
         steps = BARE_EPOCHS * equal_time_steps(BARE_STEPS, speed, "restore")
         arms.append(Arm("hrnet-bare-restore", f"HRNet from the bare run with `pretext=restore` ({steps} steps, the "
                         "same wall time)", "corpus", source="bare-restore", reference="hrnet-random", tasks=HRTEM))
-    return Section("hrnet", "HRNet: the bare main job's generator", "hrnet", tasks, tuple(arms))
+    contrasts = (("hrnet-bare-pix2pix", "hrnet-bare-pix2pix-p2pinit"), ("hrnet-bare-pix2pix-reset", "hrnet-bare-pix2pix"),
+                 ("hrnet-bare-restore", "hrnet-bare-pix2pix"))
+    return Section("hrnet", "HRNet: the bare main job's generator", "hrnet", tasks, tuple(arms), contrasts=contrasts)

@@ -48,7 +48,8 @@ def paired_cell(p: dict[int, dict], r: dict[int, dict], epoch, higher: bool) -> 
     return f"{statistics.fmean(diffs):+.3f} ± {sd:.3f}, {wins}/{len(diffs)}"
 
 
-def task_table(out: Path, task: str, arms: list[Arm], columns: list, seeds: int, steps_per_epoch: int) -> list[str]:
+def task_table(out: Path, task: str, arms: list[Arm], columns: list, seeds: int, steps_per_epoch: int,
+               contrasts: tuple[tuple[str, str], ...] = ()) -> list[str]:
     _, dataset, kind, metric, arrow, title = TASKS[task]
     higher = arrow == "↑"
     heads = [f"{e * steps_per_epoch} steps" if e != BEST else "keep_best" for e in columns]
@@ -61,15 +62,15 @@ def task_table(out: Path, task: str, arms: list[Arm], columns: list, seeds: int,
                      + " |")
     for name, value in baselines(dataset, kind):
         lines.append(f"| *baseline: {name}* | " + " | ".join(f"{value:.3f}" for _ in columns) + " |")
-    paired = [a for a in arms if a.init != "random" and a.reference in values]
+    paired = [(a.key, a.reference) for a in arms if a.init != "random" and a.reference in values]
+    paired += [pair for pair in contrasts if pair[0] in values and pair[1] in values]
     if paired:
-        lines += ["", f"Paired difference to the reference arm, per seed (mean ± std, seeds where the arm was "
+        lines += ["", f"Paired differences, per seed (mean ± std, seeds where the arm was "
                       f"better; {'> 0' if higher else '< 0'} favours the arm):", "",
                   "| arm − reference | " + " | ".join(heads) + " |", "|---|" + "---|" * len(columns)]
-        for arm in paired:
-            ref = values[arm.reference]
-            lines.append(f"| {arm.key} − {arm.reference} | " +
-                         " | ".join(paired_cell(values[arm.key], ref, e, higher) for e in columns) + " |")
+        for key, reference in paired:
+            lines.append(f"| {key} − {reference} | " +
+                         " | ".join(paired_cell(values[key], values[reference], e, higher) for e in columns) + " |")
     return lines + [""]
 
 
@@ -79,5 +80,5 @@ def section_tables(out: Path, section: Section, every_arm: dict[str, Arm], tasks
     lines = [f"### {section.title}", ""] + ([section.note, ""] if section.note else [])
     for task in (t for t in section.tasks if t in tasks):
         shown = [a for a in arms if not a.tasks or task in a.tasks]
-        lines += task_table(out, task, shown, [*eval_epochs, BEST], seeds, steps_per_epoch)
+        lines += task_table(out, task, shown, [*eval_epochs, BEST], seeds, steps_per_epoch, section.contrasts)
     return lines
