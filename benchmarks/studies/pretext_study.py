@@ -18,6 +18,8 @@ Sections (``--sections``):
   on the pretexts' features and on random ones.
 * ``masked``: masked-image modelling with the mask hidden (noise fill) and composed with
   the degradation op.
+* ``tuning``: fine-tuning a pretrained body with BatchNorm statistics updated
+  (restoration keeps them frozen by default) and with a fresh segmentation head.
 * ``budget`` / ``unlabeled``: ``--long-pretexts`` at ``--long-budgets`` steps (one stage
   per task, seed 0, fine-tuned with every seed) and the first of those budgets with
   300 unlabeled images of the task's kind pooled with the 24 training images.
@@ -46,7 +48,7 @@ from benchmarks.studies.pretext_tools.runs import (EPOCHS, EVAL_EPOCHS, jobs_for
 from benchmarks.studies.pretext_tools.tables import section_tables
 from benchmarks.studies.transfer_study import TASKS, run_all
 
-SECTIONS = ("speed", "pretexts", "probe", "masked", "budget", "unlabeled", "hrnet")
+SECTIONS = ("speed", "pretexts", "probe", "masked", "tuning", "budget", "unlabeled", "hrnet")
 #: A tiny HRNet for the dry run.
 TINY_HRNET = ["generator.stem_width=8", "generator.stage1_width=4", "generator.widths=[4,8,8,8]",
               "generator.modules=[1,1,1]", "generator.blocks=[1,1,1]", "generator.decoder_widths=[8,4,4]"]

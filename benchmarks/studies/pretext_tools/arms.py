@@ -88,6 +88,12 @@ def small_sections(speed: dict[str, float], budget: int, long_budgets: tuple[int
                  label=f"`init=self` masked, fill=noise (mask not given), {budget} steps"),
         self_arm("masked", budget, tag="-degrade", options=("degrade_input: true",),
                  label=f"`init=self` masked + degradation, {budget} steps"))]
+    tuning = [Arm("restore-bnupdate", f"restore features ({budget} steps), BatchNorm statistics updated "
+                  "(`train.norm_stats=update`)", "stage", source=f"restore-{budget}",
+                  finetune=("train.norm_stats=update",), tasks=("stem-background-removal",)),
+              Arm("restore-headreset", f"restore features ({budget} steps), fresh head (`task.head_init=reset`)",
+                  "stage", source=f"restore-{budget}", finetune=("task.head_init=reset",),
+                  tasks=("hrtem-segmentation",))]
     longer = [self_arm(p, b, tag="s", shared=True) for b in long_budgets for p in long_pretexts]
     unlab = [self_arm(p, b, tag="s-unlab", shared=True, unlabeled=UNLABELED,
                       label=f"`init=self` {p}, {b} steps, + {UNLABELED} unlabeled images (one stage, seed 0)")
@@ -101,6 +107,9 @@ def small_sections(speed: dict[str, float], budget: int, long_budgets: tuple[int
                 note="P − R here subtracts the random-features probe."),
         Section("masked", "masked-image modelling variants", "small", tasks, tuple(masked),
                 also=("random", f"masked-{budget}")),
+        Section("tuning", "fine-tuning settings for a pretrained body", "small", tasks, tuple(tuning),
+                also=("random", f"restore-{budget}"),
+                contrasts=(("restore-bnupdate", f"restore-{budget}"), ("restore-headreset", f"restore-{budget}"))),
         Section("budget", "pretext budget", "small", tasks, tuple(longer),
                 also=("random", *(f"{p}-{budget}" for p in long_pretexts))),
         Section("unlabeled", "unlabeled data: the 24 training images vs those plus unlabeled ones", "small", tasks,
