@@ -5,7 +5,9 @@ determinism), ``start_run`` (objective, data, run directory, optimizers, resume 
 newest checkpoint when ``resume=`` names a run), then per epoch ``train_epoch`` (steps
 with logging and checkpoints every ``train.checkpoint_every`` steps) and ``end_epoch``
 (validation, test evaluation at ``eval_epochs``, sample grids, checkpoint); finally
-``finish_run`` exports ``generator.safetensors`` + ``generator.json``.
+``finish_run`` exports ``generator.safetensors`` + ``generator.json``. ``start_run`` also
+records the training inputs' statistics (``input_stats.json``, rank 0) for prediction's
+out-of-distribution check.
 
 Determinism: the data order depends only on (seed, epoch), every random choice inside a
 step is seeded by (seed, rank, step), and the learning rate is a pure function of the
@@ -47,6 +49,7 @@ from emkit.engine.loop.schedule import apply_lr
 from emkit.engine.runtime.sampling import step_seed
 from emkit.engine.runtime.stop import StopRequest, TrainingInterrupted
 from emkit.engine.runs.weights import export_generator
+from emkit.data.input_stats import STATS_FILE, write_stats
 from emkit.errors import DataError, EmkitError
 from emkit.models import generator_spec
 from emkit.ops import ops_summary, set_ops_mode
@@ -176,6 +179,8 @@ def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
     note = apply_output_prior(objective.task, objective.generator, train_ds, cfg) \
         if isinstance(objective, TaskObjective) else None
     out = open_run_dir(cfg, rt.dist_info, resume_dir)
+    if rt.dist_info.is_main and not (out / STATS_FILE).exists():  # what predict compares new images with
+        write_stats(out, train_ds, source=f"{cfg.plugin_name('data')} (train split)")
     if resume_dir is not None and rt.dist_info.is_main:
         run_dirs.record_train_settings(out, {"channels_last": cfg.train.channels_last,
                                              "norm_stats": cfg.train.norm_stats})

@@ -1,0 +1,90 @@
+"""One in-memory image → every result ``emkit predict`` writes for it, as arrays.
+
+``predict_image(model, predictor, image)`` is the program's way to what the command line
+writes to files: the prediction (``outputs``: ``pred``, or ``prob`` + ``mask``), the
+residual of a restoration (normalised input − prediction), the spread of the 8 test-time
+predictions (when the predictor was built with ``spread``), the comparison with the
+training inputs (``input_check``: None when the run has no statistics) and, when asked,
+the tiling deviation measured on the image's first tile pair. It runs the same code as
+``runner`` (an ``ArraySource`` instead of a file, arrays instead of TIFFs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from emkit.data.input_stats import InputCheck
+from emkit.data.intensity import IntensityRule
+from emkit.predict.input_check import InputChecker
+from emkit.predict.inputs.checks import PredictReport
+from emkit.predict.inputs.sources import ArraySource
+from emkit.predict.metadata import ImageMeta
+from emkit.predict.model_loading import LoadedModel
+from emkit.predict.progress import PredictProgress
+from emkit.predict.runner import Extras, predict_one
+from emkit.predict.tiled_predictor import TiledPredictor
+from emkit.predict.tiling_check import TilingDeviation
+
+
+@dataclasses.dataclass
+class ImagePrediction:
+    """Everything predicted for one image; arrays are ``(planes, H, W)``."""
+
+    outputs: dict[str, np.ndarray]
+    residual: Optional[np.ndarray]
+    spread: Optional[np.ndarray]
+    input_check: Optional[InputCheck]
+    tiling: Optional[TilingDeviation]
+    #: Warnings and notes, as ``emkit predict`` prints them.
+    notes: list[str]
+
+    @property
+    def prediction(self) -> np.ndarray:
+        """The restored image or the probabilities."""
+        return self.outputs["pred"] if "pred" in self.outputs else self.outputs["prob"]
+
+
+class _ArrayOutput:
+    """``TiffStripWriter``'s ``write`` into an in-memory array."""
+
+    def __init__(self, channels: int, height: int, width: int, dtype: np.dtype) -> None:
+        self.array = np.zeros((channels, height, width), dtype)
+
+    def write(self, n: int, r0: int, rows: np.ndarray) -> None:
+        self.array[:, r0 : r0 + rows.shape[1]] = rows
+
+
+def predict_image(model: LoadedModel, predictor: TiledPredictor, image: np.ndarray,
+                  normalization: Optional[IntensityRule] = None, *, checker: Optional[InputChecker] = None,
+                  residual: bool = True, tiling: bool = False, nan: str = "error") -> ImagePrediction:
+    """Predict ``image`` (``(H, W)`` or ``(C, H, W)`` raw pixels) -- see the module docstring.
+
+    ``normalization`` defaults to the run's; ``checker`` to the run's statistics
+    (``InputChecker.for_run``); ``residual`` applies to image outputs only.
+    """
+    from emkit.data.intensity import resolve_for_prediction
+
+    arr = np.asarray(image)
+    arr = arr[None] if arr.ndim == 2 else arr
+    source = ArraySource(Path("<array>"), arr, model.in_channels, ImageMeta())
+    if source.shape[0] != 1:
+        raise ValueError(f"predict_image takes one image, got a stack of shape {arr.shape}")
+    _, _, h, w = source.shape
+    rule = normalization or resolve_for_prediction("run", model.run_data)
+    checker = checker if checker is not None else InputChecker.for_run(model.weights.parent)
+    residual = residual and model.head.kind == "image"
+    writers = {spec.suffix: _ArrayOutput(spec.channels, h, w, spec.dtype)
+               for spec in model.head.outputs(residual=residual, spread=predictor.settings.spread)}
+    report = PredictReport()
+    if checker.stats is None:
+        report.inform(checker.unavailable)
+    check, deviation = predict_one(model, predictor, source, 0, rule, writers, PredictProgress(1, enabled=False),
+                                   report, Extras(residual=residual, checker=checker, tiling=tiling), "image", nan,
+                                   None)
+    arrays = {suffix: out.array for suffix, out in writers.items()}
+    residual_array, spread = arrays.pop("residual", None), arrays.pop("spread", None)
+    return ImagePrediction(arrays, residual_array, spread, check, deviation, report.notes)
