@@ -79,7 +79,7 @@ def path_cause(target: str | Path, code: int | None) -> str | None:
     mount = _mount_of(existing)
     if mount is not None and mount[0] in SPECIAL_FILE_SYSTEMS:
         return f"{existing} is on a {mount[0]} file system, where nothing can be created; choose another folder"
-    if code == errno.EROFS or (mount is not None and "ro" in mount[1]):
+    if mount is not None and "ro" in mount[1]:
         return f"{existing} is on a read-only file system; choose a writable folder"
     if not os.access(existing, os.W_OK):
         return f"{existing} exists but this user cannot write to it; choose a folder you can write to"

@@ -10,6 +10,7 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 from fault_callbacks import callback_env
@@ -55,6 +56,14 @@ def test_pix2pix_run_writes_everything(tmp_path):
     assert spec["name"] == "unet" and spec["config"]["width"] == 4
     # train.channels_last was left unset (auto): config.yaml records what ran on the CPU
     assert yaml.safe_load((run / "config.yaml").read_text())["train"]["channels_last"] is True
+    # the training inputs' statistics, for predict's out-of-distribution check: the train split's 16 images
+    from emkit.data.build import build_dataset
+    from emkit.data.input_stats import collect_stats, load_stats
+
+    stats = load_stats(run)
+    assert stats.source == "synthetic-cem (train split)" and len(stats.features) == 16
+    expected = collect_stats(build_dataset("synthetic-cem", {"size": 64, "length": 16}, "train"))
+    assert [f.noise for f in stats.features] == pytest.approx([f.noise for f in expected.features], rel=1e-3)
 
 
 def _final_weights(run: Path) -> dict[str, torch.Tensor]:
@@ -99,6 +108,9 @@ def test_ddp_two_cpu_processes_agree(tmp_path):
     run = only_run(tmp_path / "runs")
     exported = _final_weights(run)
     assert all(torch.equal(exported[k], r0[k]) for k in r0)
+    from emkit.data.input_stats import load_stats
+
+    assert len(load_stats(run).features) == 16  # rank 0 wrote the whole train split's statistics
     # 16 samples / 2 ranks / batch 4 = 2 steps per epoch; only rank 0 logged.
     steps = [r for r in read_metrics(run / "metrics.csv") if r["kind"] == "step"]
     assert len(steps) == 2
