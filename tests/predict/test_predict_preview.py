@@ -89,3 +89,23 @@ def test_a_known_input_and_output_give_the_exact_residual():
     np.testing.assert_array_equal(rows["pred"], values)
     with pytest.raises(ValueError, match="as many output as input channels"):
         head.finalize(values, np.zeros((3, 2, 2), np.float32))
+
+
+@needs_unet
+def test_segmentation_preview_shows_the_votes_that_disagree(make_run, tmp_path, capsys):
+    run = make_run("unet", {"blocks": 2, "width": 4}, task="segmentation", threshold=0.5, out_scale=0.3)
+    tifffile.imwrite(tmp_path / "a.tif", np.random.default_rng(5).integers(0, 256, (60, 76), dtype=np.uint8))
+    out = tmp_path / "out"
+    code, _, err = run_cli(["predict", str(run), str(tmp_path / "a.tif"), "--out", str(out), "--preview", "--tta",
+                            "--spread", "-q"], capsys)
+    assert code == 0, err
+    png = Image.open(out / "a_preview.png")
+    assert json.loads(png.text["emkit:columns"]) == ["input", "probability", "mask", "TTA disagreement"]
+    assert json.loads(png.text["emkit:scales"]) == {"TTA disagreement": [0.0, 1.0]}
+    votes = tifffile.imread(out / "a_spread.tif")
+    assert votes.max() > 0 and np.allclose(votes * 8, np.round(votes * 8), atol=1e-5)  # one tile: whole votes
+    code, _, err = run_cli(["predict", str(run), str(tmp_path / "a.tif"), "--out", str(out), "--spread"], capsys)
+    assert code == 2 and "--spread needs --tta" in err
+    code, _, err = run_cli(["predict", str(run), str(tmp_path / "a.tif"), "--out", str(out), "--save-residual"],
+                           capsys)
+    assert code == 2 and "the residual (input - prediction) exists for restoration models" in err

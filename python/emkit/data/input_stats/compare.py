@@ -91,6 +91,14 @@ class Reference:
         return math.sqrt(float(totals[best])), sq[best]
 
 
+def reference(stats: InputStats) -> Reference:
+    """The scaled training vectors of ``stats`` (built once per statistics object)."""
+    cached = stats.__dict__.get("_reference")
+    if cached is None:
+        cached = stats.__dict__["_reference"] = Reference.build(stats)
+    return cached
+
+
 def _usual_distance(vectors: np.ndarray) -> float:
     """``QUANTILE`` of the leave-one-out nearest-neighbour distances (1.0 for a single input)."""
     n = len(vectors)
@@ -163,7 +171,7 @@ def readable(f: ImageFeatures) -> dict[str, float]:
 
 def compare(stats: InputStats, features: ImageFeatures, pixel_size_nm: Optional[float] = None) -> InputCheck:
     """Compare one image's ``features`` (and pixel size) with the training inputs in ``stats``."""
-    ref = stats.reference()
+    ref = reference(stats)
     distance, sq = ref.nearest(features)
     ratio = distance / ref.usual
     total = float(sq.sum()) or 1.0

@@ -14,19 +14,15 @@ a (min, max) range); it is recorded so prediction can compare pixel sizes too.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from emkit.data.input_stats.features import BAND_EDGES, HIST_BINS, MIN_SIDE, WINDOW, ImageFeatures, array_features
 from emkit.errors import DataError
-
-if TYPE_CHECKING:
-    from emkit.data.input_stats.compare import Reference
 
 STATS_FILE = "input_stats.json"
 FORMAT = "emkit-input-stats"
@@ -65,16 +61,6 @@ class InputStats:
         if not features:
             raise DataError(f"{where}: describes no images")
         return cls(features, str(data.get("source", "")), pixel)
-
-    @functools.cached_property
-    def _reference(self) -> "Reference":
-        from emkit.data.input_stats.compare import Reference
-
-        return Reference.build(self)
-
-    def reference(self) -> "Reference":
-        """The scaled training vectors (built once)."""
-        return self._reference
 
 
 def _unit_image(image: Any) -> np.ndarray:
