@@ -28,8 +28,9 @@ def test_dominant_period_histogram_and_peaks_follow_the_image():
     y, x = np.mgrid[0:300, 0:260]
     lattice = 0.5 + 0.4 * np.cos(2 * np.pi * x / 10.0) * np.cos(2 * np.pi * y / 10.0)
     f = array_features(lattice)
-    assert f.period == pytest.approx(10 / np.sqrt(2), rel=0.1)  # the cos·cos lattice's Bragg spots lie at |f| = √2/10
-    assert sum(f.hist) == pytest.approx(1.0) and f.median == pytest.approx(np.median(lattice), abs=1 / 32 + 1e-9)  # within a bin
+    assert f.period == pytest.approx(10 / np.sqrt(2), rel=0.1)  # cos·cos: Bragg spots at |f| = √2/10
+    assert sum(f.hist) == pytest.approx(1.0)
+    assert f.median == pytest.approx(np.median(lattice), abs=1 / 32 + 1e-9)  # within a histogram bin
     texture = np.random.default_rng(1).random((300, 260))
     assert f.peak > array_features(texture).peak + 1.0  # a lattice has spectral peaks, noise none
     assert np.isnan(array_features(np.full((64, 64), 0.5)).period)  # nothing above the noise floor
@@ -68,7 +69,8 @@ def test_another_family_warns_and_held_out_images_of_the_same_family_do_not(trai
     assert all(c.outside for c in foreign), [round(c.ratio, 2) for c in foreign]
     worst = max(foreign, key=lambda c: c.ratio)
     line = worst.summary()
-    assert line.startswith(f"unlike the model's training inputs (distance {worst.ratio:.1f}x the usual, limit {LIMIT:g}x)")
+    assert line.startswith(f"unlike the model's training inputs (distance {worst.ratio:.1f}x the usual, "
+                           f"limit {LIMIT:g}x)")
     assert "differ (" in line and "training" in line and "\n" not in line
     assert sum(worst.shares.values()) == pytest.approx(1.0)
 

@@ -96,7 +96,8 @@ def test_path_cause_names_the_missing_folder_or_what_blocks_the_write(tmp_path, 
         line = describe(exc, "write")
     assert line.endswith(f"-- the folder {tmp_path / 'gone'} does not exist")
     (tmp_path / "file").write_text("x")
-    assert oserrors.path_cause(tmp_path / "file" / "x" / "y", errno.ENOENT) == f"{tmp_path / 'file'} is a file, not a folder"
+    blocked = oserrors.path_cause(tmp_path / "file" / "x" / "y", errno.ENOENT)
+    assert blocked == f"{tmp_path / 'file'} is a file, not a folder"
     # a folder this user cannot write to (simulated: root may write anywhere)
     monkeypatch.setattr(oserrors.os, "access", lambda path, mode: False)
     assert oserrors.path_cause(tmp_path / "new", errno.EACCES) == (

@@ -9,6 +9,12 @@ over one 2-D plane with the run's own intensity normalisation, reporting finishe
 and ``prediction_layers`` turns the result into napari layer tuples: a restored image, or
 a thresholded labels layer with the probability map as an optional image layer -- all
 on the input layer's scale and translation.
+
+With ``TileOptions.residual`` a restoration model also returns, after its output
+channels, the residual (normalised input − output: what it removed, on a signed
+blue-white-red scale as its own layer). ``Model.notes`` collects what the user should
+read beside the result: planes unlike the model's training inputs (emkit's
+out-of-distribution check, ``emkit.data.input_stats``), or why that check cannot run.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any, Callable, Optional, Protocol, Sequence
 import numpy as np
 
 from emkit.errors import EmkitError
+from emkit.predict.input_check import InputChecker
 
 LayerData = tuple[Any, dict[str, Any], str]
 #: ``on_progress(done, total)``: tiles finished over the whole layer.
@@ -37,6 +44,10 @@ class Model(Protocol):
     name: str
     kind: str
     threshold: float
+    #: Output channels (without the residual's).
+    channels: int
+    #: Lines to show beside the result (out-of-distribution warnings).
+    notes: list[str]
 
     def count_tiles(self, height: int, width: int) -> int: ...
 
@@ -52,6 +63,8 @@ class TileOptions:
     batch: int = 4
     tta: bool = False
     device: str = "auto"
+    #: Restoration: also return the residual (normalised input − output) after the output channels.
+    residual: bool = False
 
 
 class RunModel:
@@ -72,20 +85,23 @@ class RunModel:
         self.rule = resolve_for_prediction("run", self.loaded.run_data)
         settings = TileSettings(tile=options.tile, batch=options.batch, tta=options.tta)
         self.predictor = TiledPredictor(self.loaded.generator, head, settings, device)
+        self.residual = options.residual and head.kind == "image"
+        self.checker = InputChecker.for_run(self.loaded.weights.parent)
+        self.notes: list[str] = [self.checker.unavailable] if self.checker.stats is None else []
 
     def count_tiles(self, height: int, width: int) -> int:
         return self.predictor.count_tiles(height, width)
 
     def predict_plane(self, plane: np.ndarray, where: str, on_tiles: Callable[[int], None]) -> np.ndarray:
-        h, w = plane.shape
-        scaling = self.rule.fit(plane.dtype, lambda limit: strided_sample(plane, limit), where)
-        out = np.zeros((self.channels, h, w), np.float32)
+        from emkit.predict.image_prediction import predict_image
 
-        def write(r0: int, r1: int, values: np.ndarray) -> None:
-            out[:, r0:r1] = values
-
-        self.predictor.predict(lambda r0, r1: plane[None, r0:r1], h, w, scaling, write, on_tiles=on_tiles)
-        return out
+        result = predict_image(self.loaded, self.predictor, plane, self.rule, checker=self.checker,
+                               residual=self.residual, where=where, on_tiles=on_tiles)
+        if result.input_check is not None and result.input_check.outside:
+            self.notes.append(f"{where}: {result.input_check.summary()}")
+        if result.residual is None:
+            return result.prediction
+        return np.concatenate([result.prediction, result.residual])
 
 
 def widget_device(name: str):  # noqa: ANN201 - torch.device
@@ -116,7 +132,7 @@ def open_model(path: str | Path, options: TileOptions = TileOptions()) -> Model:
     if path.suffix.lower() in (".zip", ".yaml", ".yml") or (path.is_dir() and (path / "rdf.yaml").exists()):
         from emkit_napari.package_model import PackageModel
 
-        return PackageModel(path)
+        return PackageModel(path, residual=options.residual)
     return RunModel(path, options)
 
 
@@ -172,10 +188,15 @@ def prediction_layers(model: Model, values: np.ndarray, source: str, *, threshol
     meta = {"emkit_model": model.name, "emkit_output": model.kind, "emkit_source_layer": source}
     label = f"{source} ({model.name})"
     if model.kind == "image":
+        residual = values[..., model.channels :, :, :] if values.shape[-3] > model.channels else None
+        values = values[..., : model.channels, :, :]
         single = values.shape[-3] == 1
         image = values[..., 0, :, :] if single else np.moveaxis(values, -3, 0)
         extra = {} if single else {"channel_axis": 0}
-        return [(image, {"name": f"{label} restored", "metadata": meta, **place, **extra}, "image")]
+        layers = [(image, {"name": f"{label} restored", "metadata": meta, **place, **extra}, "image")]
+        if residual is not None:
+            layers.append(residual_layer(residual, f"{label} residual (input - restored)", meta, place))
+        return layers
     cut = model.threshold if threshold is None else float(threshold)
     if model.kind == "binary":
         prob = values[..., 0, :, :]
@@ -192,3 +213,19 @@ def prediction_layers(model: Model, values: np.ndarray, source: str, *, threshol
         layers.insert(0, (prob, {"name": f"{label} probability", "metadata": meta, "colormap": "magma",
                                  "contrast_limits": (0.0, 1.0), **prob_place}, "image"))
     return layers
+
+
+#: Blue (the model added: negative) - white (0) - red (it removed: positive), as in emkit's previews.
+SIGNED_COLORMAP = {"name": "emkit signed", "colors": [[59 / 255, 76 / 255, 192 / 255, 1.0], [0.95, 0.95, 0.95, 1.0],
+                                                      [180 / 255, 4 / 255, 38 / 255, 1.0]],
+                   "controls": [0.0, 0.5, 1.0]}
+
+
+def residual_layer(residual: np.ndarray, name: str, meta: dict[str, Any], place: dict[str, Any]) -> LayerData:
+    """The residual (``(..., C, H, W)``, first channel shown) on a symmetric blue-white-red scale."""
+    plane = residual[..., 0, :, :]
+    finite = np.abs(plane[np.isfinite(plane)])
+    limit = float(np.percentile(finite, 99.5)) if finite.size else 0.0
+    limit = limit if limit > 0 else 1e-6
+    return (plane, {"name": name, "metadata": {**meta, "emkit_output": "residual"}, "colormap": SIGNED_COLORMAP,
+                    "contrast_limits": (-limit, limit), **place}, "image")

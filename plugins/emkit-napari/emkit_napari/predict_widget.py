@@ -5,7 +5,10 @@ emkit's tiled predictor in a napari worker thread (the viewer stays responsive, 
 progress bar counts tiles, *Cancel* stops after the current batch). The result is added
 on the input layer's scale: a restoration as an image layer, a segmentation as a labels
 layer thresholded at the run's ``task.threshold`` (editable here), with the probability
-map as an optional image layer. Re-running replaces layers of the same name.
+map as an optional image layer; for a restoration, optionally the residual (input −
+output, what the model removed) on a signed colour scale. Lines about the input (planes
+unlike the model's training inputs) follow the result in the status text. Re-running
+replaces layers of the same name.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class PredictWidget(QWidget):
         self.threshold.setValue(0.5)
         self.probability = QCheckBox("also add the probability map")
         self.probability.setChecked(True)
+        self.residual = QCheckBox("also add input - output (what was removed)")
         self.run_button, self.cancel_button = QPushButton("Predict"), QPushButton("Cancel")
         self.progress, self.status = QProgressBar(), QLabel("choose a model and an image layer")
         self._layout()
@@ -79,6 +83,7 @@ class PredictWidget(QWidget):
         form.addRow("Device", self.device)
         form.addRow("Mask threshold", self.threshold)
         form.addRow("Segmentation", self.probability)
+        form.addRow("Restoration", self.residual)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -114,7 +119,8 @@ class PredictWidget(QWidget):
         if not path or layer is None:
             self.status.setText("choose a model (run directory or package) and an image layer first")
             return
-        options = core.TileOptions(tile=self.tile.value(), tta=self.tta.isChecked(), device=self.device.currentText())
+        options = core.TileOptions(tile=self.tile.value(), tta=self.tta.isChecked(), device=self.device.currentText(),
+                                   residual=self.residual.isChecked())
         name, rgb = layer.name, bool(getattr(layer, "rgb", False))
         data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data  # full resolution
         place = {"scale": tuple(layer.scale), "translate": tuple(layer.translate)}
@@ -151,7 +157,8 @@ class PredictWidget(QWidget):
         layers = core.prediction_layers(model, values, name, threshold=self.threshold.value(),
                                         probability=self.probability.isChecked(), **place)
         added = [add_or_replace(self.viewer, *item) for item in layers]
-        self.status.setText(f"{model.name} ({model.kind}): added " + ", ".join(repr(la.name) for la in added))
+        self.status.setText(f"{model.name} ({model.kind}): added " + ", ".join(repr(la.name) for la in added)
+                            + "".join(f"\n{note}" for note in getattr(model, "notes", [])))
         self.done.emit(added)
 
     def _failed(self, exc: BaseException) -> None:

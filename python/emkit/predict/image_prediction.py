@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -24,7 +24,6 @@ from emkit.predict.inputs.checks import PredictReport
 from emkit.predict.inputs.sources import ArraySource
 from emkit.predict.metadata import ImageMeta
 from emkit.predict.model_loading import LoadedModel
-from emkit.predict.progress import PredictProgress
 from emkit.predict.runner import Extras, predict_one
 from emkit.predict.tiled_predictor import TiledPredictor
 from emkit.predict.tiling_check import TilingDeviation
@@ -60,11 +59,13 @@ class _ArrayOutput:
 
 def predict_image(model: LoadedModel, predictor: TiledPredictor, image: np.ndarray,
                   normalization: Optional[IntensityRule] = None, *, checker: Optional[InputChecker] = None,
-                  residual: bool = True, tiling: bool = False, nan: str = "error") -> ImagePrediction:
+                  residual: bool = True, tiling: bool = False, nan: str = "error", where: str = "image",
+                  on_tiles: Optional[Callable[[int], None]] = None) -> ImagePrediction:
     """Predict ``image`` (``(H, W)`` or ``(C, H, W)`` raw pixels) -- see the module docstring.
 
     ``normalization`` defaults to the run's; ``checker`` to the run's statistics
-    (``InputChecker.for_run``); ``residual`` applies to image outputs only.
+    (``InputChecker.for_run``); ``residual`` applies to image outputs only; ``where``
+    names the image in the notes; ``on_tiles(count)`` is called as tiles finish.
     """
     from emkit.data.intensity import resolve_for_prediction
 
@@ -82,9 +83,8 @@ def predict_image(model: LoadedModel, predictor: TiledPredictor, image: np.ndarr
     report = PredictReport()
     if checker.stats is None:
         report.inform(checker.unavailable)
-    check, deviation = predict_one(model, predictor, source, 0, rule, writers, PredictProgress(1, enabled=False),
-                                   report, Extras(residual=residual, checker=checker, tiling=tiling), "image", nan,
-                                   None)
+    check, deviation = predict_one(model, predictor, source, 0, rule, writers, on_tiles or (lambda count: None), report,
+                                   Extras(residual=residual, checker=checker, tiling=tiling), where, nan, None)
     arrays = {suffix: out.array for suffix, out in writers.items()}
     residual_array, spread = arrays.pop("residual", None), arrays.pop("spread", None)
     return ImagePrediction(arrays, residual_array, spread, check, deviation, report.notes)

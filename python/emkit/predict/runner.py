@@ -130,8 +130,8 @@ def predict_source(
         writers = open_writers(model, predictor, source, item, out_dir, extras.residual)
         for i in range(n):
             where = display_path(item.path) + ("" if n == 1 else f" (image {i})")
-            predict_one(model, predictor, source, i, normalization, writers, progress, report, extras, where,
-                        nan, preview if i == 0 else None)
+            predict_one(model, predictor, source, i, normalization, writers, progress.tiles_done, report, extras,
+                        where, nan, preview if i == 0 else None)
         ok = True
     finally:
         for writer in writers.values():
@@ -144,7 +144,7 @@ def predict_source(
 
 
 def predict_one(model: LoadedModel, predictor: TiledPredictor, source: ImageSource, i: int,
-                normalization: IntensityRule, writers: dict[str, TiffStripWriter], progress: PredictProgress,
+                normalization: IntensityRule, writers: dict[str, TiffStripWriter], on_tiles: Callable[[int], None],
                 report: PredictReport, extras: Extras, where: str, nan: str,
                 preview: Optional[PreviewRows]) -> tuple[Optional[InputCheck], Optional[TilingDeviation]]:
     """Image ``i`` of ``source``: values checked, normalisation fitted, compared, predicted, written.
@@ -166,7 +166,7 @@ def predict_one(model: LoadedModel, predictor: TiledPredictor, source: ImageSour
     write = row_writer(model, writers, i, read, scaling, preview)
     probe = TilingProbe(predictor, read, h, w, scaling) if extras.tiling and TilingProbe.applies(
         predictor, h, w) else None
-    predictor.predict(read, h, w, scaling, probe.watch(write) if probe else write, on_tiles=progress.tiles_done)
+    predictor.predict(read, h, w, scaling, probe.watch(write) if probe else write, on_tiles=on_tiles)
     deviation = None
     if probe is not None:
         extras.tiling = False
