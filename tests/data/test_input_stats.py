@@ -71,7 +71,7 @@ def test_another_family_warns_and_held_out_images_of_the_same_family_do_not(trai
     line = worst.summary()
     assert line.startswith(f"unlike the model's training inputs (distance {worst.ratio:.1f}x the usual, "
                            f"limit {LIMIT:g}x)")
-    assert "differ (" in line and "training" in line and "\n" not in line
+    assert ", most in " in line and "; training " in line and "\n" not in line
     assert sum(worst.shares.values()) == pytest.approx(1.0)
 
 

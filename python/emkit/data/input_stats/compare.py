@@ -17,7 +17,7 @@ families (misses); see its results file for the rates and seeds.
 
 The report names the groups that make most of the distance, each in its own units
 against the training range (5th-95th percentile): median intensity, noise σ, dominant
-period, strongest spectral peak.
+period, strongest spectral peak (over its band's mean power).
 """
 
 from __future__ import annotations
@@ -138,22 +138,22 @@ class InputCheck:
         """One line: how far, and the measures that differ most."""
         head = f"unlike the model's training inputs (distance {self.ratio:.1f}x the usual, limit {LIMIT:g}x)"
         reasons = self.reasons()
-        return head + (": " + "; ".join(reasons) if reasons else "")
+        return head + (", most in " + ", ".join(reasons) if reasons else "")
 
 
+#: Group → (what is shown, number format, unit).
 _UNITS = {
-    "intensity": ("median intensity", "{:.2f}"),
-    "noise": ("noise sigma", "{:.3g}"),
-    "spatial frequencies": ("dominant period", "{:.3g} px"),
-    "periodicity": ("strongest spectral peak", "10^{:.1f} x its band"),
+    "intensity": ("median intensity", "{:.2f}", ""),
+    "noise": ("noise sigma", "{:.3g}", ""),
+    "spatial frequencies": ("dominant period", "{:.3g}", " px"),
+    "periodicity": ("strongest spectral peak", "{:.3g}", "x its band's mean"),
 }
 
 
 def _phrase(group: str, value: float, lo: float, hi: float) -> str:
-    label, fmt = _UNITS[group]
-    if not math.isfinite(value):
-        return f"{group} differ ({label}: none above the noise; training {fmt.format(lo)}-{fmt.format(hi)})"
-    return f"{group} differ ({label} {fmt.format(value)}, training {fmt.format(lo)}-{fmt.format(hi)})"
+    label, fmt, unit = _UNITS[group]
+    shown = fmt.format(value) + unit if math.isfinite(value) else "none above the noise"
+    return f"{group} ({label} {shown}; training {fmt.format(lo)}-{fmt.format(hi)}{unit})"
 
 
 def _times(value: float, lo: float, hi: float) -> str:
@@ -165,8 +165,8 @@ def _within_slack(value: float, lo: float, hi: float) -> bool:
 
 
 def readable(f: ImageFeatures) -> dict[str, float]:
-    """The value shown for each group."""
-    return {"intensity": f.median, "noise": f.noise, "spatial frequencies": f.period, "periodicity": f.peak}
+    """The value shown for each group (the strongest peak as a factor over its band's mean power)."""
+    return {"intensity": f.median, "noise": f.noise, "spatial frequencies": f.period, "periodicity": 10.0 ** f.peak}
 
 
 def compare(stats: InputStats, features: ImageFeatures, pixel_size_nm: Optional[float] = None) -> InputCheck:
