@@ -31,6 +31,7 @@ SCRIPTS = {
     "benchmarks.throughput.ptxas_occupancy": [],
     "benchmarks.studies.dwidth_transfer": ["--out", "{work}"],
     "benchmarks.studies.fair_baseline": ["--out", "{work}"],
+    "benchmarks.studies.ood_calibration": [],
     "benchmarks.studies.peers": ["--out", "{work}", "--arms", "emkit-R-small,emkit-P-small"],
     "benchmarks.studies.reproduce_paper": ["--out", "{work}"],
     "benchmarks.studies.transfer_study": ["--out", "{work}"],
