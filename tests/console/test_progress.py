@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from emkit.engine.runtime.progress import Progress, fit_line, format_duration
+from emkit.console.progress import Progress, fit_line, format_duration
 
 LOSSES = {"loss_g_gan": 0.812345, "loss_g_l1": 0.123456, "loss_d_real": 0.693147, "img/s": 33.21}
 
@@ -98,7 +98,7 @@ def test_disabled_prints_nothing():
 
 
 def test_sequence_eta_from_the_jobs_so_far():
-    from emkit.engine.runtime.progress import SequenceEta
+    from emkit.console.progress import SequenceEta
 
     clock = Clock()
     eta = SequenceEta(5, clock=clock)
