@@ -109,3 +109,17 @@ def test_best_weights_use_the_run_normalisation(tmp_path) -> None:  # noqa: ANN0
                       "train.keep_best=val_dice", runs_dir=tmp_path, progress=False)
     best = run.load("best")
     assert best.config == run.config  # config.yaml found one folder up from best/
+
+
+def test_fine_tune_from_a_package(restore_run, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    package = emkit.load(restore_run).export("bioimageio", tmp_path / "m.bioimageio.zip")
+    run = emkit.train("task=denoise", "data=synthetic-stem", *TINY, init=package, runs_dir=tmp_path / "r",
+                      progress=False)
+    assert run.finished and run.config["init"] == str(package)
+    assert run.config["generator"]["width"] == 4  # the package's generator, not the default one
+    assert list((tmp_path / "cache" / "emkit" / "packages").glob("*/generator.safetensors"))
+    (tmp_path / "x.zip").write_text("not a zip")
+    with pytest.raises(EmkitError, match="not a zip archive"):
+        emkit.train("task=denoise", "data=synthetic-stem", *TINY, init=tmp_path / "x.zip", runs_dir=tmp_path / "r",
+                    progress=False)

@@ -41,31 +41,34 @@ class StopTraining(EmkitError):
 
 
 @dataclasses.dataclass(frozen=True)
-class StartInfo:
-    """Where the run starts: its folder, length, and the step it resumes from (0 when new)."""
+class RunPoint:
+    """Where in which run: its folder, ``stage`` (``pretext`` or ``task``), the finished
+    optimisation steps and this process's rank (0 without DDP)."""
 
     run_dir: Path
     stage: str
-    total_steps: int
-    epochs: int
-    steps_per_epoch: int
     step: int
     rank: int
-    world_size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StartInfo(RunPoint):
+    """The run's length and the step it resumes from (``step`` 0 when new)."""
+
+    total_steps: int = 0
+    epochs: int = 0
+    steps_per_epoch: int = 0
+    world_size: int = 1
     notes: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
-class StepInfo:
+class StepInfo(RunPoint):
     """One finished optimisation step (``step`` counts finished steps, from 1)."""
 
-    run_dir: Path
-    stage: str
-    step: int
-    total_steps: int
-    epoch: int
-    epochs: int
-    rank: int
+    total_steps: int = 0
+    epoch: int = 0
+    epochs: int = 0
     #: Mean losses of the logged window (as in metrics.csv); empty on steps that were not logged.
     losses: Mapping[str, float] = dataclasses.field(default_factory=dict)
     lr: float = 0.0
@@ -74,39 +77,27 @@ class StepInfo:
 
 
 @dataclasses.dataclass(frozen=True)
-class EvalInfo:
+class EvalInfo(RunPoint):
     """Mean metrics of one evaluated split (``val`` or ``test``) after ``epoch``."""
 
-    run_dir: Path
-    stage: str
-    split: str
-    epoch: int
-    step: int
-    rank: int
+    split: str = "val"
+    epoch: int = 0
     metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
-class EpochInfo:
+class EpochInfo(RunPoint):
     """The epoch's metrics row as written to metrics.csv (``val_*``, ``test_*``)."""
 
-    run_dir: Path
-    stage: str
-    epoch: int
-    epochs: int
-    step: int
-    rank: int
+    epoch: int = 0
+    epochs: int = 0
     metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
-class EndInfo:
-    """The run finished: the trained generator (this rank's copy) and the step count."""
+class EndInfo(RunPoint):
+    """The run finished: the trained generator (this rank's copy)."""
 
-    run_dir: Path
-    stage: str
-    step: int
-    rank: int
     generator: Any = None
 
 

@@ -230,9 +230,9 @@ def announce(run: TrainRun) -> None:
         lines.append(f"run directory: {run.out}")
     for line in lines:
         run.say(line)
-    stop = notify(run.callbacks, "on_start", StartInfo(run.out, run.stage, run.total_steps, run.cfg.train.epochs,
-                                                      run.steps_per_epoch, run.step, run.dist_info.rank,
-                                                      run.dist_info.world_size, tuple(lines)))
+    stop = notify(run.callbacks, "on_start", StartInfo(
+        run.out, run.stage, run.step, run.dist_info.rank, total_steps=run.total_steps, epochs=run.cfg.train.epochs,
+        steps_per_epoch=run.steps_per_epoch, world_size=run.dist_info.world_size, notes=tuple(lines)))
     if stop:
         raise TrainingInterrupted(f"stopped by a callback before step {run.step + 1}; "
                                   f"continue with: emkit run resume={run.out}", run.out)
@@ -287,8 +287,8 @@ def log_window(run: TrainRun, window: StepWindow, epoch: int, lr: float) -> dict
 def step_done(run: TrainRun, epoch: int, row: dict[str, float], lr: float, stop: StopRequest) -> bool:
     """``on_step`` for the finished step; True when any rank's callback or signal asks to stop."""
     losses = {k: v for k, v in row.items() if k not in ("lr", "images_per_s", "data_time_frac")}
-    info = StepInfo(run.out, run.stage, run.step, run.total_steps, epoch + 1, run.cfg.train.epochs,
-                    run.dist_info.rank, losses, lr, row.get("images_per_s"))
+    info = StepInfo(run.out, run.stage, run.step, run.dist_info.rank, total_steps=run.total_steps, epoch=epoch + 1,
+                    epochs=run.cfg.train.epochs, losses=losses, lr=lr, images_per_s=row.get("images_per_s"))
     wanted = notify(run.callbacks, "on_step", info) or stop.requested
     return distributed.any_rank(run.dist_info, wanted)
 
@@ -330,15 +330,15 @@ def epoch_metrics(run: TrainRun, epoch: int) -> tuple[dict[str, float], dict[str
         run.objective, run.val_loader, run.ctx, run.dist_info, VAL_SALT, cfg.train.val_batches, cfg.run.seed)
     row = {f"val_{k}": v for k, v in val.items()}
     if val:
-        notify(run.callbacks, "on_eval", EvalInfo(run.out, run.stage, "val", epoch + 1, run.step,
-                                                  run.dist_info.rank, val))
+        notify(run.callbacks, "on_eval", EvalInfo(run.out, run.stage, run.step, run.dist_info.rank, split="val",
+                                                  epoch=epoch + 1, metrics=val))
     if (epoch + 1) in cfg.run.eval_epochs:
         test_ds = run_dataset(cfg, "test", run.objective.dataset_target)
         test_loader = eval_loader(test_ds, cfg.train.batch_size, run.dist_info, cfg.train.num_workers, run.pin)
         test, _ = evaluate(run.objective, test_loader, run.ctx, run.dist_info, TEST_SALT, None, cfg.run.seed)
         row.update({f"test_{k}": v for k, v in test.items()})
-        notify(run.callbacks, "on_eval", EvalInfo(run.out, run.stage, "test", epoch + 1, run.step,
-                                                  run.dist_info.rank, test))
+        notify(run.callbacks, "on_eval", EvalInfo(run.out, run.stage, run.step, run.dist_info.rank, split="test",
+                                                  epoch=epoch + 1, metrics=test))
     return row, first
 
 
@@ -362,8 +362,8 @@ def end_epoch(run: TrainRun, epoch: int) -> None:
         if first is not None:
             save_samples(run, epoch, first)
     run.say(f"epoch {epoch + 1}/{run.cfg.train.epochs}: " + "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
-    notify(run.callbacks, "on_epoch", EpochInfo(run.out, run.stage, epoch + 1, run.cfg.train.epochs, run.step,
-                                                run.dist_info.rank, row))
+    notify(run.callbacks, "on_epoch", EpochInfo(run.out, run.stage, run.step, run.dist_info.rank, epoch=epoch + 1,
+                                                epochs=run.cfg.train.epochs, metrics=row))
     run.save(epoch, run.steps_per_epoch)
 
 
@@ -373,7 +373,7 @@ def finish_run(run: TrainRun, started: float) -> None:
     for module in run.objective.modules().values():
         distributed.sync_buffers(run.dist_info, module)
     notify(run.callbacks, "on_end", EndInfo(run.out, run.stage, run.step, run.dist_info.rank,
-                                            run.objective.generator))
+                                            generator=run.objective.generator))
     if run.dist_info.is_main:
         cfg, generator = run.cfg, run.objective.generator
         spec = generator_spec(cfg.plugin_name("generator"), generator)
