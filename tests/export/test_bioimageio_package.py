@@ -50,7 +50,7 @@ def test_rdf_describes_the_run(seg_package, trained_seg_run):
     emkit = rdf["config"]["emkit"]
     assert emkit["task"] == "segmentation" and emkit["threshold"] == 0.4 and emkit["halo"] == h
     # the training inputs' statistics travel with the package (the run recorded them when it started)
-    assert [a["source"] for a in rdf["attachments"]] == ["config.yaml", "input_stats.json"]
+    assert [a["source"] for a in rdf["attachments"]] == ["config.yaml", "generator.safetensors", "input_stats.json"]
     assert emkit["input_stats"] == "input_stats.json"
     referenced = {rdf["documentation"]["source"], rdf["covers"][0]["source"],
                   *(a["source"] for a in rdf["attachments"]),

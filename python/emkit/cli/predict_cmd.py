@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
             "predictions disagree (restoration: std; segmentation: fraction of disagreeing votes)."
         ),
     ) -> None:
-        from emkit.engine.runtime.devices import select_device
+        from emkit.api.model import select_device
         from emkit.errors import ConfigError, EmkitError
         from emkit.predict import TileSettings, load_model
         from emkit.predict.inputs.checks import NAN_POLICIES, ON_ERROR, PredictReport

@@ -24,7 +24,7 @@ from emkit.predict.inputs.checks import PredictReport
 from emkit.predict.inputs.sources import ArraySource
 from emkit.predict.metadata import ImageMeta
 from emkit.predict.model_loading import LoadedModel
-from emkit.predict.runner import Extras, predict_one
+from emkit.predict.runner import ArrayOutput, Extras, predict_one
 from emkit.predict.tiled_predictor import TiledPredictor
 from emkit.predict.tiling_check import TilingDeviation
 
@@ -45,16 +45,6 @@ class ImagePrediction:
     def prediction(self) -> np.ndarray:
         """The restored image or the probabilities."""
         return self.outputs["pred"] if "pred" in self.outputs else self.outputs["prob"]
-
-
-class _ArrayOutput:
-    """``TiffStripWriter``'s ``write`` into an in-memory array."""
-
-    def __init__(self, channels: int, height: int, width: int, dtype: np.dtype) -> None:
-        self.array = np.zeros((channels, height, width), dtype)
-
-    def write(self, n: int, r0: int, rows: np.ndarray) -> None:
-        self.array[:, r0 : r0 + rows.shape[1]] = rows
 
 
 def predict_image(model: LoadedModel, predictor: TiledPredictor, image: np.ndarray,
@@ -78,13 +68,13 @@ def predict_image(model: LoadedModel, predictor: TiledPredictor, image: np.ndarr
     rule = normalization or resolve_for_prediction("run", model.run_data)
     checker = checker if checker is not None else InputChecker.for_run(model.weights.parent)
     residual = residual and model.head.kind == "image"
-    writers = {spec.suffix: _ArrayOutput(spec.channels, h, w, spec.dtype)
+    writers: dict = {spec.suffix: ArrayOutput((1, spec.channels, h, w), spec.dtype)
                for spec in model.head.outputs(residual=residual, spread=predictor.settings.spread)}
     report = PredictReport()
     if checker.stats is None:
         report.inform(checker.unavailable)
     check, deviation = predict_one(model, predictor, source, 0, rule, writers, on_tiles or (lambda count: None), report,
                                    Extras(residual=residual, checker=checker, tiling=tiling), where, nan, None)
-    arrays = {suffix: out.array for suffix, out in writers.items()}
+    arrays = {suffix: out.array[0] for suffix, out in writers.items()}
     residual_array, spread = arrays.pop("residual", None), arrays.pop("spread", None)
     return ImagePrediction(arrays, residual_array, spread, check, deviation, report.notes)

@@ -87,7 +87,7 @@ def preview_cells(panels: dict[str, np.ndarray], kind: str) -> tuple[list[np.nda
 
 def write_preview(panels: dict[str, np.ndarray], kind: str, out: Path, label: str) -> Path:
     """Write ``out`` (PNG): one row named ``label``, a column per picture in ``panels``."""
-    from emkit.engine.evaluation.sample_grids import labelled_grid
+    from emkit.data.grids import labelled_grid
 
     cells, titles, scales = preview_cells(panels, kind)
     grid = labelled_grid([cells], titles, [label])

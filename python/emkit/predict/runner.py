@@ -194,3 +194,33 @@ def row_writer(model: LoadedModel, writers: dict[str, TiffStripWriter], i: int,
                 preview.add(suffix, r0, block)
 
     return write
+
+
+class ArrayOutput:
+    """``TiffStripWriter``'s ``write`` into an ``(N, C, H, W)`` array."""
+
+    def __init__(self, shape: tuple[int, int, int, int], dtype: np.dtype) -> None:
+        self.array = np.zeros(shape, dtype)
+
+    def write(self, n: int, r0: int, rows: np.ndarray) -> None:
+        self.array[n, :, r0 : r0 + rows.shape[1]] = rows
+
+
+def predict_arrays(model: LoadedModel, predictor: TiledPredictor, source: ImageSource, normalization: IntensityRule,
+                   *, nan: str = "error", report: Optional[PredictReport] = None,
+                   on_tiles: Optional[Callable[[int], None]] = None,
+                   extras: Optional[Extras] = None) -> dict[str, np.ndarray]:
+    """Every image of ``source`` into arrays, one per output of shape ``(N, C, H, W)`` -- the
+    values ``predict_source`` writes into its TIFFs: ``pred``, or ``prob`` + ``mask``, plus
+    ``residual`` (``extras.residual``, restoration) and ``spread`` (a predictor with ``spread``)."""
+    n, _, h, w = source.shape
+    report = report if report is not None else PredictReport()
+    extras = dataclasses.replace(extras or Extras(), preview=False)
+    extras.residual = extras.residual and model.head.kind == "image"
+    outs: dict = {spec.suffix: ArrayOutput((n, spec.channels, h, w), spec.dtype)
+                  for spec in model.head.outputs(residual=extras.residual, spread=predictor.settings.spread)}
+    for i in range(n):
+        where = display_path(source.path) + ("" if n == 1 else f" (image {i})")
+        predict_one(model, predictor, source, i, normalization, outs, on_tiles or (lambda count: None), report,
+                    extras, where, nan, None)
+    return {suffix: out.array for suffix, out in outs.items()}

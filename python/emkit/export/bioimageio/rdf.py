@@ -50,6 +50,8 @@ class PackageFiles:
     cover: str
     documentation: str
     config: str
+    #: The generator's safetensors (spec in its metadata): what ``init=<package>`` fine-tunes from.
+    generator: str = ""
     #: The training inputs' statistics (``input_stats.json``), when the run has them.
     input_stats: Optional[str] = None
 
@@ -90,7 +92,7 @@ def build_rdf(model: LoadedModel, facts: PackageFacts, files: PackageFiles) -> d
         "tags": ["emkit", "electron-microscopy", "pytorch", *facts.tags],
         "documentation": _file(files, files.documentation),
         "covers": [_file(files, files.cover)],
-        "attachments": [_file(files, name) for name in (files.config, files.input_stats) if name],
+        "attachments": [_file(files, name) for name in (files.config, files.generator, files.input_stats) if name],
         "inputs": [_input(model, facts, files)],
         "outputs": [_output(oid, model, facts, files) for oid in output_ids(head.kind)],
         "weights": {
