@@ -123,3 +123,22 @@ def test_fine_tune_from_a_package(restore_run, tmp_path, monkeypatch) -> None:  
     with pytest.raises(EmkitError, match="not a zip archive"):
         emkit.train("task=denoise", "data=synthetic-stem", *TINY, init=tmp_path / "x.zip", runs_dir=tmp_path / "r",
                     progress=False)
+
+
+def test_residual_spread_and_input_check_equal_emkit_predicts(restore_run, tmp_path) -> None:  # noqa: ANN001
+    """``residual``/``spread`` are the TIFFs ``--save-residual --tta --spread`` write; ``check_input`` the CSV row."""
+    import csv
+
+    stack = emkit.synthesize("stem", 2, size=96, seed=6, split="test").image.astype(np.float32)
+    out = cli_predict(restore_run, stack, tmp_path, "--tta", "--spread", "--save-residual")
+    model = emkit.load(restore_run)
+    outs = model.predict_all(stack, tile=64, tta=True, spread=True, residual=True)
+    assert set(outs) == {"pred", "residual", "spread"}
+    for name in outs:
+        np.testing.assert_array_equal(outs[name], tifffile.imread(out / f"in_{name}.tif"))
+    assert model.input_stats is not None and model.input_stats_note is None  # the run recorded them
+    rows = list(csv.DictReader((out / "input_check.csv").open()))
+    for image, row in zip(stack, rows):
+        assert model.check_input(image).ratio == pytest.approx(float(row["distance"]), abs=1e-3)
+    with pytest.raises(EmkitError, match="spread=True needs tta=True"):
+        model.predict_all(stack[0], spread=True)
