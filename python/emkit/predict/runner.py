@@ -88,11 +88,11 @@ def predict_files(
 
 
 def open_writers(model: LoadedModel, predictor: TiledPredictor, source: ImageSource, item: InputFile,
-                 out_dir: Path, residual: bool) -> dict[str, TiffStripWriter]:
-    """One new TIFF per output of ``item``, with the input's metadata."""
+                 out_dir: Path, residual: bool, writers: dict[str, TiffStripWriter]) -> None:
+    """One new TIFF per output of ``item``, with the input's metadata, into ``writers`` (which
+    then holds every one opened, for the caller to close, should a later one fail)."""
     n, _, h, w = source.shape
     head = model.head
-    writers: dict[str, TiffStripWriter] = {}
     for spec in head.outputs(residual=residual, spread=predictor.settings.spread):
         extra = {"source": item.path.name, "emkit": {**model.describe(), "output": spec.suffix}}
         if spec.suffix == "mask":
@@ -102,7 +102,6 @@ def open_writers(model: LoadedModel, predictor: TiledPredictor, source: ImageSou
             out_dir / f"{item.stem}_{spec.suffix}.tif", (n, spec.channels, h, w), spec.dtype,
             source.meta.tiff_kwargs(extra),
         )
-    return writers
 
 
 def predict_source(
@@ -127,7 +126,7 @@ def predict_source(
     ok = False
     preview = PreviewRows(h, w) if extras.preview else None
     try:
-        writers = open_writers(model, predictor, source, item, out_dir, extras.residual)
+        open_writers(model, predictor, source, item, out_dir, extras.residual, writers)
         for i in range(n):
             where = display_path(item.path) + ("" if n == 1 else f" (image {i})")
             predict_one(model, predictor, source, i, normalization, writers, progress.tiles_done, report, extras,

@@ -19,6 +19,7 @@ from typing import Any, Optional
 import numpy as np
 
 from emkit.errors import EmkitError
+from emkit.storage.oserrors import storage_operation
 
 
 class TiffStripWriter:
@@ -37,11 +38,12 @@ class TiffStripWriter:
         axes = "".join(a for a, keep in (("Q", n > 1), ("C", c > 1), ("Y", True), ("X", True)) if keep)
         kwargs = dict(tiff_kwargs or {})
         kwargs["metadata"] = {**(kwargs.get("metadata") or {}), "axes": axes}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            mm = tifffile.memmap(self.partial, shape=stored, dtype=self.dtype, photometric="minisblack", **kwargs)
-        except (OSError, ValueError) as exc:
-            raise EmkitError(f"{self.path}: cannot create output TIFF ({exc})") from None
+        with storage_operation("create output TIFF", self.partial):  # OS failures: one line, the real cause
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                mm = tifffile.memmap(self.partial, shape=stored, dtype=self.dtype, photometric="minisblack", **kwargs)
+            except ValueError as exc:
+                raise EmkitError(f"{self.path}: cannot create output TIFF ({exc})") from None
         self.offset = int(mm.offset)
         del mm
         self._fd: Optional[int] = os.open(self.partial, os.O_WRONLY | getattr(os, "O_BINARY", 0))
