@@ -1,16 +1,20 @@
 """The exported network: normalisation + generator + output post-processing in one module.
 
-Input: ``(N, C, H, W)`` uint8 (divided by 255) or float in [0, 1]. Inside: model space
-``2x - 1``, the generator, then the run's output space (``predict.postprocess``):
+Input: ``(N, C, H, W)``, float in [0, 1] or any integer type, mapped to [0, 1] by
+``plugin_api.to_unit`` (uint8 ``/255``, uint16 ``/65535``, signed types by their full
+range: int16 -32768 → 0, 32767 → 1). Inside: model space ``plugin_api.to_model``, the
+generator, then the run's output space (``predict.postprocess``):
 
-* ``ImageExport``       → ``image``: ``(y + 1) / 2`` clamped to [0, 1], float32;
+* ``ImageExport``       → ``image``: ``from_model(y)`` clamped to [0, 1], float32;
 * ``BinaryExport``      → ``probability`` (sigmoid, float32) and ``mask`` (uint8, > threshold);
 * ``MulticlassExport``  → ``probability`` (softmax over C, float32) and ``mask`` (uint8 argmax).
 
-The classes are TorchScript-compatible (no emkit code is needed to run the result).
-With ``pad=True`` the module pads H and W to ``size_multiple`` itself exactly as the
-generators do (reflection, evenly split) and crops back, so any size works; ONNX
-exports use ``pad=False`` and document that H and W must divide by ``size_multiple``.
+The image-space and padding functions are the plugin API's own (``emkit.plugin_api``),
+compiled into the module by ``torch.jit.script``: the result needs no emkit code to run,
+and it maps intensities exactly as training and ``emkit predict`` do. With ``pad=True``
+the module pads H and W to ``size_multiple`` itself (``pad_to_multiple``, as the
+generators do) and crops back, so any size works; ONNX exports use ``pad=False`` and
+document that H and W must divide by ``size_multiple``.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from __future__ import annotations
 from typing import Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from emkit.plugin_api.image_space import from_model, to_model, to_unit
+from emkit.plugin_api.padding import crop, pad_to_multiple
 
 
 class _ExportBase(nn.Module):
@@ -32,36 +38,18 @@ class _ExportBase(nn.Module):
         self.pad = bool(pad)
 
     def _model_output(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dtype == torch.uint8:
-            unit = x.to(torch.float32) / 255.0
-        else:
-            unit = x.to(torch.float32)
-        z = unit * 2.0 - 1.0
+        z = to_model(to_unit(x))
         if not self.pad:
             return self.core(z)
-        h = z.shape[-2]
-        w = z.shape[-1]
-        ph = (self.multiple - h % self.multiple) % self.multiple
-        pw = (self.multiple - w % self.multiple) % self.multiple
-        if ph == 0 and pw == 0:
-            return self.core(z)
-        top = ph // 2
-        left = pw // 2
-        bottom = ph - top
-        right = pw - left
-        if max(top, bottom) < h and max(left, right) < w:
-            z = F.pad(z, [left, right, top, bottom], mode="reflect")
-        else:
-            z = F.pad(z, [left, right, top, bottom], mode="replicate")
-        y = self.core(z)
-        return y[:, :, top : top + h, left : left + w]
+        padded, box = pad_to_multiple(z, self.multiple)
+        return crop(self.core(padded), box)
 
 
 class ImageExport(_ExportBase):
     """Restoration / pretext generators: one output, the image in [0, 1]."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ((self._model_output(x) + 1.0) * 0.5).clamp(0.0, 1.0)
+        return from_model(self._model_output(x)).clamp(0.0, 1.0)
 
 
 class BinaryExport(_ExportBase):

@@ -10,9 +10,11 @@ of :data:`PARAM_COLUMNS` per sample, on the device where the images live, and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 import torch
+
+from emkit.config.ranges import ranged
 
 #: Columns of the ``(B, 8)`` float32 parameter tensor consumed by the degradation op.
 #: ``cx, cy``: crop centre in input pixels (pixel ``k`` spans ``[k, k + 1]``);
@@ -60,15 +62,15 @@ class DegradeRanges:
             per pixel at intensity 1 (low dose = strong noise). Off by default.
     """
 
-    rotation: float = field(default=180.0, metadata={"range": (0, 180)})
-    scale: tuple[float, float] = field(default=(0.9, 1.1), metadata={"range": (0, 100), "exclusive_min": True})
-    flip_prob: float = field(default=0.5, metadata={"range": (0, 1)})
-    blur_prob: float = field(default=0.5, metadata={"range": (0, 1)})
-    sigma: tuple[float, float] = field(default=(0.5, 2.0), metadata={"range": (0, 5)})
-    noise_prob: float = field(default=0.8, metadata={"range": (0, 1)})
-    noise: tuple[float, float] = field(default=(0.02, 0.15), metadata={"range": (0, 10)})
-    dose_prob: float = field(default=0.0, metadata={"range": (0, 1)})
-    dose: tuple[float, float] = field(default=(5.0, 50.0), metadata={"range": (0, 1000000000.0), "exclusive_min": True})
+    rotation: float = ranged(180.0, 0, 180)
+    scale: tuple[float, float] = ranged((0.9, 1.1), 0, 100, exclusive_min=True)
+    flip_prob: float = ranged(0.5, 0, 1)
+    blur_prob: float = ranged(0.5, 0, 1)
+    sigma: tuple[float, float] = ranged((0.5, 2.0), 0, 5)
+    noise_prob: float = ranged(0.8, 0, 1)
+    noise: tuple[float, float] = ranged((0.02, 0.15), 0, 10)
+    dose_prob: float = ranged(0.0, 0, 1)
+    dose: tuple[float, float] = ranged((5.0, 50.0), 0, None, exclusive_min=True)
 
     def __post_init__(self) -> None:
         self.rotation = float(self.rotation)
