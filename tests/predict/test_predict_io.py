@@ -205,3 +205,26 @@ def test_normalisation_from_run_and_errors():
         resolve("zscore", None)
     with pytest.raises(EmkitError, match="x.tif: .*meanstd"):
         _fit(make_rule("meanstd"), np.zeros((2, 2), np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64],
+                         ids=lambda d: np.dtype(d).name)
+def test_predict_maps_every_integer_type_by_its_range(dtype):
+    """Through the tiled predictor (``none``: the stored type decides) an identity network
+    returns each pixel's position in its type's range: minimum 0, maximum 1."""
+    import torch
+
+    from emkit.predict import OutputHead, TiledPredictor, TileSettings
+
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(0)
+    image = rng.integers(int(info.min), int(info.max), (40, 50), dtype=dtype, endpoint=True)
+    image[0, 0], image[-1, -1] = info.min, info.max
+    rule = resolve("run", {"normalize": "none"})
+    scaling = rule.fit(image.dtype, lambda limit: image.reshape(-1))
+    predictor = TiledPredictor(torch.nn.Identity(), OutputHead("image", 1), TileSettings(tile=32, batch=2),
+                               size_multiple=1, receptive_field=1)
+    out = predictor.predict_array(image, scaling)[0]
+    expected = (image.astype(np.float64) - float(info.min)) / (float(info.max) - float(info.min))
+    assert out[0, 0] == 0.0 and out[-1, -1] == 1.0
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-6)

@@ -19,26 +19,34 @@ document that H and W must divide by ``size_multiple``.
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import nn
 
-from emkit.plugin_api.image_space import from_model, to_model, to_unit
+from emkit.plugin_api.image_space import from_model, integer_to_unit, to_model, to_unit
 from emkit.plugin_api.padding import crop, pad_to_multiple
 
 
 class _ExportBase(nn.Module):
-    """Input normalisation, optional padding and the generator (``core``)."""
+    """Input normalisation, optional padding and the generator (``core``).
 
-    def __init__(self, core: nn.Module, multiple: int, pad: bool) -> None:
+    ``stored_range``: map integer input from this ``(min, max)`` instead of its dtype's
+    (ONNX's uint16 models are traced on int32 input, see ``export.onnx``).
+    """
+
+    def __init__(self, core: nn.Module, multiple: int, pad: bool,
+                 stored_range: Optional[Tuple[float, float]] = None) -> None:
         super().__init__()
         self.core = core
         self.multiple = int(multiple)
         self.pad = bool(pad)
+        self.by_dtype = stored_range is None
+        self.stored_lo, self.stored_hi = (float(v) for v in stored_range or (0.0, 0.0))
 
     def _model_output(self, x: torch.Tensor) -> torch.Tensor:
-        z = to_model(to_unit(x))
+        unit = to_unit(x) if self.by_dtype else integer_to_unit(x, self.stored_lo, self.stored_hi)
+        z = to_model(unit)
         if not self.pad:
             return self.core(z)
         padded, box = pad_to_multiple(z, self.multiple)
@@ -55,8 +63,9 @@ class ImageExport(_ExportBase):
 class BinaryExport(_ExportBase):
     """Binary segmentation: foreground probability and thresholded mask."""
 
-    def __init__(self, core: nn.Module, multiple: int, pad: bool, threshold: float) -> None:
-        super().__init__(core, multiple, pad)
+    def __init__(self, core: nn.Module, multiple: int, pad: bool, threshold: float,
+                 stored_range: Optional[Tuple[float, float]] = None) -> None:
+        super().__init__(core, multiple, pad, stored_range)
         self.threshold = float(threshold)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -72,14 +81,15 @@ class MulticlassExport(_ExportBase):
         return prob, torch.argmax(prob, dim=1, keepdim=True).to(torch.uint8)
 
 
-def wrap(core: nn.Module, kind: str, multiple: int, *, pad: bool, threshold: float = 0.5) -> nn.Module:
+def wrap(core: nn.Module, kind: str, multiple: int, *, pad: bool, threshold: float = 0.5,
+         stored_range: Optional[Tuple[float, float]] = None) -> nn.Module:
     """The export module for an output ``kind`` (``image`` / ``binary`` / ``multiclass``)."""
     if kind == "image":
-        return ImageExport(core, multiple, pad).eval()
+        return ImageExport(core, multiple, pad, stored_range).eval()
     if kind == "binary":
-        return BinaryExport(core, multiple, pad, threshold).eval()
+        return BinaryExport(core, multiple, pad, threshold, stored_range).eval()
     if kind == "multiclass":
-        return MulticlassExport(core, multiple, pad).eval()
+        return MulticlassExport(core, multiple, pad, stored_range).eval()
     raise ValueError(f"unknown output kind {kind!r}")
 
 

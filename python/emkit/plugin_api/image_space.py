@@ -50,11 +50,19 @@ def to_unit(x: torch.Tensor) -> torch.Tensor:
     """Stored intensities → float32 in [0, 1] (see the module docstring).
 
     Floats (and bool) become float32 unchanged; integers map their type's range onto
-    [0, 1]. 32- and 64-bit integers are mapped in float64 before rounding to float32.
+    [0, 1] (``integer_to_unit`` with ``integer_range(x.dtype)``).
     """
     if x.is_floating_point() or x.dtype == torch.bool:
         return x.float()
     lo, hi = integer_range(x.dtype)
+    return integer_to_unit(x, lo, hi)
+
+
+def integer_to_unit(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """Integers ``lo .. hi`` → float32 ``0 .. 1``: ``(x - lo) / (hi - lo)``.
+
+    Ranges wider than 16 bits are mapped in float64 before rounding to float32.
+    """
     if hi - lo <= 65535.0:  # exact in float32
         unit = x.float()
         return unit / hi if lo == 0.0 else (unit - lo) / (hi - lo)
