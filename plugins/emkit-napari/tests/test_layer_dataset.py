@@ -37,17 +37,14 @@ def test_segmentation_layout_and_splits(tmp_path: Path) -> None:
 
 
 def test_emkit_mask_folder_reads_it(tmp_path: Path) -> None:
-    from emkit import registry
-    from emkit.config import build_dataclass
+    from emkit.data.build import build_dataset
 
     image = (np.random.default_rng(1).random((64, 64)) * 255).astype(np.uint8)
     labels = np.zeros((64, 64), np.uint8)
     labels[5:30, 5:30] = 2
     write_layer_dataset(tmp_path, image, labels, "mask", patch=32, label_mode="classes")
-    cls = registry.load("data", "mask-folder")
-    config = build_dataclass(cls.Config, {"root": str(tmp_path), "split_files": str(tmp_path / "splits"),
-                                          "mask_mode": "index"}, "data")
-    train = cls(config, "train")
+    train = build_dataset("mask-folder", {"root": str(tmp_path), "split_files": str(tmp_path / "splits"),
+                                          "mask_mode": "index"}, "train")
     assert len(train) == 3
     sample = train[0]
     assert tuple(sample["image"].shape) == tuple(sample["mask"].shape) == (1, 32, 32)
