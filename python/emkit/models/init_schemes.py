@@ -12,8 +12,9 @@ trains well on its own; ``task.random_init`` chooses (a task without that field 
   ``benchmarks/results/fair_baseline_cpu.md`` for the measurement on emkit's synthetic tasks.
 * ``kaiming`` -- He et al. 2015 normal, fan_out, ReLU gain (what torchvision's ResNets
   use); biases 0; norms weight 1, bias 0.
-* ``pix2pix`` -- N(0, 0.02) convolutions, N(1, 0.02) norm scales, zero biases (the old
-  behaviour: its tiny weights keep the output constant for tens of steps at Adam 2e-4).
+* ``pix2pix`` -- N(0, 0.02) convolutions, N(1, 0.02) norm scales, zero biases (what the
+  built-in generators apply when built; its tiny weights keep the output constant for tens
+  of steps at Adam 2e-4).
 """
 
 from __future__ import annotations
