@@ -13,7 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from emkit.export import ONNX_INPUT_DTYPES, export_run
+from emkit.export import export_run
+from emkit.export.onnx import ONNX_INPUT_DTYPES
 
 from run_support import eager, needs_unet
 from test_export_torchscript import run_without_emkit

@@ -17,8 +17,6 @@ from emkit.storage.atomic import write_atomic, write_text_atomic
 from emkit.errors import EmkitError
 
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx"}
-#: Input types an ONNX export can be fixed to (TorchScript exports take any of them).
-ONNX_INPUT_DTYPES = ("float32", "uint8", "int8", "uint16", "int16", "int32")
 
 
 def default_path(run: str | Path, fmt: str) -> Path:
@@ -36,8 +34,9 @@ def export_run(run: str | Path, fmt: str, out: Optional[str | Path] = None, *, i
 
     if fmt not in FORMATS:
         raise EmkitError(f"--format must be one of {', '.join(FORMATS)}, bioimageio, got {fmt!r}")
-    if input_dtype not in ONNX_INPUT_DTYPES:
-        raise EmkitError(f"--input-dtype must be one of {', '.join(ONNX_INPUT_DTYPES)}, got {input_dtype!r}")
+    from emkit.export.onnx import check_input_dtype
+
+    check_input_dtype(input_dtype)
     path = Path(out) if out is not None else default_path(run, fmt)
     if path.is_dir():
         path = path / default_path("generator.safetensors", fmt).name

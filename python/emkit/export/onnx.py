@@ -20,10 +20,11 @@ from pathlib import Path
 import torch
 
 from emkit.errors import EmkitError
-from emkit.export import ONNX_INPUT_DTYPES
 from emkit.export.wrapper import INPUT_NAME, output_names, wrap
 from emkit.predict.model_loading import LoadedModel
 
+#: Input types an ONNX export can be fixed to (TorchScript exports take any of them).
+ONNX_INPUT_DTYPES = ("float32", "uint8", "int8", "uint16", "int16", "int32")
 #: Opset used by default (onnxruntime >= 1.12 runs it).
 OPSET = 17
 METADATA_KEY = "emkit_io"
@@ -36,8 +37,7 @@ def export_onnx(model: LoadedModel, path: Path, description: dict, *, input_dtyp
         import onnx
     except ImportError:
         raise EmkitError("exporting to ONNX needs the 'onnx' package: pip install 'emkit[export]'") from None
-    if input_dtype not in ONNX_INPUT_DTYPES:
-        raise EmkitError(f"--input-dtype must be one of {', '.join(ONNX_INPUT_DTYPES)}, got {input_dtype!r}")
+    check_input_dtype(input_dtype)
     head = model.head
     traced_as = "int32" if input_dtype == "uint16" else input_dtype
     module = wrap(model.generator.cpu().eval(), head.kind, model.size_multiple, pad=False,
@@ -60,6 +60,12 @@ def export_onnx(model: LoadedModel, path: Path, description: dict, *, input_dtyp
     onnx.helper.set_model_props(proto, {METADATA_KEY: json.dumps(description)})
     onnx.save(proto, str(path))
     return path
+
+
+def check_input_dtype(input_dtype: str) -> None:
+    """``EmkitError`` unless ``input_dtype`` is one of ``ONNX_INPUT_DTYPES``."""
+    if input_dtype not in ONNX_INPUT_DTYPES:
+        raise EmkitError(f"--input-dtype must be one of {', '.join(ONNX_INPUT_DTYPES)}, got {input_dtype!r}")
 
 
 def example_input(shape: tuple[int, ...], dtype: str) -> torch.Tensor:
