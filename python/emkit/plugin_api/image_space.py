@@ -25,36 +25,25 @@ from typing import Tuple
 import torch
 
 
-def integer_range(dtype: torch.dtype) -> Tuple[float, float]:
-    """``(min, max)`` of an integer ``dtype``: the values that map to 0 and to 1."""
-    if dtype == torch.uint8:
-        return 0.0, 255.0
-    if dtype == torch.int8:
-        return -128.0, 127.0
-    if dtype == torch.uint16:
-        return 0.0, 65535.0
-    if dtype == torch.int16:
-        return -32768.0, 32767.0
-    if dtype == torch.uint32:
-        return 0.0, 4294967295.0
-    if dtype == torch.int32:
-        return -2147483648.0, 2147483647.0
-    if dtype == torch.uint64:
-        return 0.0, 18446744073709551615.0
-    if dtype == torch.int64:
-        return -9223372036854775808.0, 9223372036854775807.0
-    raise ValueError("to_unit: expected an integer, bool or floating-point tensor")
+def integer_range(x: torch.Tensor) -> Tuple[float, float]:
+    """``(min, max)`` of ``x``'s integer type: the values that map to 0 and to 1."""
+    bits = 8.0 * x.element_size()
+    if x.is_signed():
+        return -(2.0 ** (bits - 1.0)), 2.0 ** (bits - 1.0) - 1.0
+    return 0.0, 2.0**bits - 1.0
 
 
 def to_unit(x: torch.Tensor) -> torch.Tensor:
     """Stored intensities → float32 in [0, 1] (see the module docstring).
 
     Floats (and bool) become float32 unchanged; integers map their type's range onto
-    [0, 1] (``integer_to_unit`` with ``integer_range(x.dtype)``).
+    [0, 1] (``integer_to_unit`` with ``integer_range(x)``).
     """
     if x.is_floating_point() or x.dtype == torch.bool:
         return x.float()
-    lo, hi = integer_range(x.dtype)
+    if x.is_complex():
+        raise ValueError("to_unit: expected an integer, bool or floating-point tensor, got a complex one")
+    lo, hi = integer_range(x)
     return integer_to_unit(x, lo, hi)
 
 
