@@ -1,21 +1,18 @@
 """SIGTERM: the run finishes the current step, checkpoints, and writes nothing after that.
 
-The signal is sent by the run itself at a known step (``fault_callbacks:TermAtStep``, the
+The signal is sent by the run itself at a known step (``fault_callbacks.TermAtStep``, the
 same handler a scheduler's SIGTERM reaches), so the stop step is exact rather than
 whatever step a polling test happened to see. The order of writes comes from Python's
-audit hooks (``fault_callbacks:WriteLog``), not from file timestamps, which can be equal.
+audit hooks (``fault_callbacks.WriteLog``), not from file timestamps, which can be equal.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 from emkit.engine.runs.metrics_log import read_metrics
-from fault_callbacks import callback_env
+from fault_callbacks import run_driver
 
 STOP_AT = 3
 TINY = [
@@ -27,11 +24,7 @@ TINY = [
 
 def test_sigterm_stops_writing_after_the_stop_checkpoint(tmp_path):
     log = tmp_path / "writes.jsonl"
-    env = {**os.environ, "OMP_NUM_THREADS": "1",
-           **callback_env("TermAtStep", "WriteLog", EMKIT_FAULT_TERM_AT_STEP=str(STOP_AT),
-                          EMKIT_WRITE_LOG=str(log), EMKIT_WRITE_LOG_ROOT=str(tmp_path / "runs"))}
-    proc = subprocess.run([sys.executable, "-m", "emkit", "run", *TINY], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = run_driver(TINY, tmp_path, term_at=STOP_AT, write_log=(tmp_path / "runs", log), timeout=600)
     assert proc.returncode == 2, proc.stderr
     match = re.search(r"interrupted at step (\d+); checkpoint saved", proc.stderr)
     assert match, proc.stderr

@@ -21,7 +21,7 @@ from emkit.config.layering import UserLayers, read_layers
 from emkit.config.overrides import load_yaml
 from emkit.engine.runtime import distributed
 from emkit.storage.atomic import remove_stale_temps
-from emkit.engine.loop.callbacks import TrainCallback
+
 from emkit.errors import EmkitError, print_warning
 
 
@@ -83,7 +83,7 @@ def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: lis
     return subprocess.call(cmd, env=os.environ.copy())
 
 
-def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[TrainCallback] = (),
+def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[Any] = (),
            show_progress: bool = True) -> Path | None:
     """Train as ``emkit run`` does; return the run directory (None after a torchrun relaunch).
 

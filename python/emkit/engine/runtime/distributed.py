@@ -75,3 +75,13 @@ def sync_buffers(info: DistInfo, module: torch.nn.Module) -> None:
         return
     for buf in module.buffers():
         dist.broadcast(buf.data, src=0)
+
+
+def any_rank(info: DistInfo, flag: bool) -> bool:
+    """True on every rank when ``flag`` is true on any (a stop every rank must agree on)."""
+    if not info.enabled:
+        return bool(flag)
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else "cpu"
+    box = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device)
+    dist.all_reduce(box, op=dist.ReduceOp.MAX)
+    return bool(box.item())
