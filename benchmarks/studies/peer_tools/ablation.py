@@ -23,7 +23,8 @@ SMALL = ["generator=unet", "generator.blocks=2", "generator.width=8"]
 #: Rows whose keys this emkit does not have yet are reported as "not available".
 FLIPS_ONLY = ["task.augment.rotation=0", "task.augment.scale=[1.0,1.0]"]
 INIT_AND_WARMUP: list[tuple[str, list[str], str]] = [
-    ("init pix2pix", ["task.random_init=pix2pix"], "N(0, 0.02) convs (pix2pix; emkit's downstream random init before task.random_init)"),
+    ("init pix2pix", ["task.random_init=pix2pix"],
+     "N(0, 0.02) convs (pix2pix; emkit's downstream random init before task.random_init)"),
     ("init default", ["task.random_init=default"], "PyTorch's own per-layer init"),
     ("init kaiming", ["task.random_init=kaiming"], "Kaiming (fan-in) init"),
     ("no warm-up", ["train.warmup=0"], "no learning-rate warm-up"),
