@@ -245,7 +245,8 @@ def child_process_runner(device_index: int, timeout: float = CHILD_TIMEOUT_S) ->
         proc = subprocess.run([sys.executable, "-c", _CHILD_BOOT, str(Path(__file__).with_name("_self_check_child.py"))],
                               input=payload, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
-            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            lines = [line for line in proc.stderr.splitlines() if line.strip()] or ["no output"]
+            tail = next((line for line in reversed(lines) if "rror" in line), lines[-1]).strip()
             how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
             raise RuntimeError(f"self-check process failed ({how}): {tail}")
         outputs = json.loads(proc.stdout)["outputs"]
