@@ -13,7 +13,7 @@ namespace {
 
 // Device buffers of one round trip, freed on every exit path.
 struct DeviceBuffers {
-  void* ptr[7] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  void* ptr[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   ~DeviceBuffers() {
     for (void* p : ptr)
       if (p != nullptr) cudaFree(p);
@@ -24,9 +24,11 @@ int64_t elem_bytes(InDType t) { return t == InDType::kUInt8 ? 1 : (t == InDType:
 
 }  // namespace
 
-const char* degrade_cuda_host_roundtrip(const DegradeArgs& host, int device, bool seed_in_device_memory) {
+const char* degrade_cuda_host_roundtrip(const DegradeArgs& host, int device,
+                                        bool seed_in_device_memory) {
   if (host.input == nullptr || host.params == nullptr) return "null input or params";
-  if (host.batch <= 0 || host.channels <= 0 || host.out_h <= 0 || host.out_w <= 0) return "sizes must be positive";
+  if (host.batch <= 0 || host.channels <= 0 || host.out_h <= 0 || host.out_w <= 0)
+    return "sizes must be positive";
   cudaError_t err = cudaSetDevice(device);
   if (err != cudaSuccess) return cudaGetErrorString(err);
   const int64_t planes = host.batch * host.channels;
@@ -39,7 +41,8 @@ const char* degrade_cuda_host_roundtrip(const DegradeArgs& host, int device, boo
                            static_cast<size_t>(degrade_cuda_workspace_bytes(host.batch)), sizeof(int64_t)};
   DeviceBuffers d;
   for (int k = 0; k < 6; ++k)
-    if (sizes[k] > 0 && (err = cudaMalloc(&d.ptr[k], sizes[k])) != cudaSuccess) return cudaGetErrorString(err);
+    if (sizes[k] > 0 && (err = cudaMalloc(&d.ptr[k], sizes[k])) != cudaSuccess)
+      return cudaGetErrorString(err);
   const int64_t seed = static_cast<int64_t>(host.seed);
   if ((err = cudaMemcpy(d.ptr[0], host.input, in_bytes, cudaMemcpyHostToDevice)) != cudaSuccess ||
       (err = cudaMemcpy(d.ptr[1], host.params, param_bytes, cudaMemcpyHostToDevice)) != cudaSuccess ||
@@ -54,7 +57,8 @@ const char* degrade_cuda_host_roundtrip(const DegradeArgs& host, int device, boo
   a.seed = seed_in_device_memory ? 0 : host.seed;  // a wrong seed path would show in the noise
   a.seed_device = seed_in_device_memory ? static_cast<const int64_t*>(d.ptr[5]) : nullptr;
   cudaStream_t stream = nullptr;
-  if ((err = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)) != cudaSuccess) return cudaGetErrorString(err);
+  if ((err = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)) != cudaSuccess)
+    return cudaGetErrorString(err);
   const char* launch_error = degrade_cuda(a, stream);
   err = cudaStreamSynchronize(stream);
   cudaStreamDestroy(stream);

@@ -422,8 +422,8 @@ __global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : 
   for (int64_t v = blockIdx.x; v < total; v += gridDim.x) {
     const int plane = static_cast<int>(v / tiles);
     if (!ka.geoms[plane / ka.channels].poisson) continue;
-    degrade_tile<T, kBF16, true>(input, ka, flags, plane, static_cast<int>(v - static_cast<int64_t>(plane) * tiles),
-                                 canvas, rows, wts);
+    const int tile = static_cast<int>(v - static_cast<int64_t>(plane) * tiles);
+    degrade_tile<T, kBF16, true>(input, ka, flags, plane, tile, canvas, rows, wts);
     __syncthreads();  // the next tile reuses the shared buffers
   }
 }

@@ -116,7 +116,8 @@ inline const char* run(const DegradeArgs& a, void* cuda_stream) {
 
   const int64_t tiles_x = (a.out_w + kTileW - 1) / kTileW;
   const int64_t tiles_y = (a.out_h + kTileH - 1) / kTileH;
-  if (tiles_x * tiles_y > 0x7fffffffLL / (a.batch * a.channels)) return "too many output tiles for one launch";
+  if (tiles_x * tiles_y > 0x7fffffffLL / (a.batch * a.channels))
+    return "too many output tiles for one launch";
   const int64_t blocks = tiles_x * tiles_y * a.batch * a.channels;
   const KernelArgs ka = kernel_args(a, tiles_x, tiles_y);
   const ChannelFlags flags = pack_flags(a);

@@ -242,8 +242,9 @@ def child_process_runner(device_index: int, timeout: float = CHILD_TIMEOUT_S) ->
 
     def run(cases: Sequence[CheckCase]) -> list[CaseOutputs]:
         payload = json.dumps({"device": device_index, "cases": [_encode(c) for c in cases]})
-        proc = subprocess.run([sys.executable, "-c", _CHILD_BOOT, str(Path(__file__).with_name("_self_check_child.py"))],
-                              input=payload, capture_output=True, text=True, timeout=timeout)
+        child = str(Path(__file__).with_name("_self_check_child.py"))
+        proc = subprocess.run([sys.executable, "-c", _CHILD_BOOT, child], input=payload, capture_output=True,
+                              text=True, timeout=timeout)
         if proc.returncode != 0:
             lines = [line for line in proc.stderr.splitlines() if line.strip()] or ["no output"]
             tail = next((line for line in reversed(lines) if "rror" in line), lines[-1]).strip()
