@@ -68,7 +68,7 @@ def write_run(
     write_config: bool = True,
 ) -> Path:
     """A run directory as training leaves it: weights + spec (+ ``config.yaml``)."""
-    from emkit.engine.weights import export_generator
+    from emkit.engine.runs.weights import export_generator
     from emkit.models import build_generator, generator_spec
 
     gen = randomize(build_generator(name, dict(config or {})), seed, out_scale)

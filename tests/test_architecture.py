@@ -29,10 +29,10 @@ MAX_FUNCTION_LINES = 80
 
 #: Lowest first; a module may import its own layer and the ones below.
 LAYERS: list[tuple[str, ...]] = [
-    ("emkit", "emkit._version", "emkit.errors", "emkit.plugin_api"),
+    ("emkit", "emkit._version", "emkit.errors", "emkit.plugin_api", "emkit.storage"),
     ("emkit.interfaces",),
     ("emkit.config", "emkit.registry"),
-    ("emkit.data", "emkit.ops", "emkit.models", "emkit.augment", "emkit._C"),
+    ("emkit.data", "emkit.ops", "emkit.models", "emkit._C"),
     ("emkit.engine",),
     ("emkit.export", "emkit.predict", "emkit.testing", "emkit.report"),
     ("emkit.cli", "emkit.__main__"),

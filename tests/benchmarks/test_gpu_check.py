@@ -1,4 +1,4 @@
-"""benchmarks/gpu_check.py --dry-run: every step's script and flags run on the CPU at tiny sizes."""
+"""benchmarks.throughput.gpu_check --dry-run: every step's script and flags run on the CPU at tiny sizes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_gpu_check_dry_run(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--dry-run", "--out", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.throughput.gpu_check", "--dry-run", "--out", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     summary = (tmp_path / "summary.txt").read_text() if (tmp_path / "summary.txt").exists() else proc.stdout
     assert proc.returncode == 0, summary + proc.stderr[-2000:]

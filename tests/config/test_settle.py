@@ -8,7 +8,7 @@ import yaml
 from emkit.config import resolve
 from emkit.config.schema import DEFAULT_LR
 from emkit.config.settle import settled_lr
-from emkit.engine import launch
+from emkit.engine.launch import start as launch
 from emkit.errors import ConfigError
 
 PRETEXT = ["pretext=pix2pix", "generator=unet", "data=synthetic-cem"]

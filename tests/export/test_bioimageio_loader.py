@@ -16,7 +16,7 @@ from emkit.errors import EmkitError
 from emkit.export.bioimageio import load_package
 from emkit.export.bioimageio import validate as validation
 from emkit.export.bioimageio.preprocessing import apply_steps
-from emkit.models import build_dataset
+from emkit.data.build import build_dataset
 from emkit.predict import load_model
 from emkit.predict.tiled_predictor import TiledPredictor, TileSettings
 

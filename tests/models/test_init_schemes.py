@@ -39,7 +39,7 @@ def _check_scales(fan_in, fan_out):
 
 def test_downstream_random_runs_use_the_task_choice_and_pretexts_keep_pix2pix():
     from emkit.config import resolve
-    from emkit.engine.generator_init import build_run_generator
+    from emkit.engine.init.generator_init import build_run_generator
 
     def first_conv_std(overrides):
         cfg = resolve(["generator=unet", "generator.blocks=2", "generator.width=8", *overrides])

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from emkit.engine.metrics_log import read_metrics
+from emkit.engine.runs.metrics_log import read_metrics
 
 TINY = [
     "pretext=pix2pix", "generator=unet", "generator.blocks=2", "generator.width=4",

@@ -10,10 +10,10 @@ import tifffile
 
 from emkit.data.readers import BadFileError
 from emkit.errors import EmkitError
-from emkit.predict.inputs import expand_inputs
+from emkit.predict.inputs.files import expand_inputs
 from emkit.data.intensity import IntensityRule, make_rule, resolve_for_prediction as resolve
 from emkit.predict.metadata import ImageMeta, read_meta
-from emkit.predict.sources import ArraySource, TiffStripSource, open_source, stack_shape
+from emkit.predict.inputs.sources import ArraySource, TiffStripSource, open_source, stack_shape
 from emkit.predict.writers import TiffStripWriter
 
 

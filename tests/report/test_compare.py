@@ -6,7 +6,7 @@ import yaml
 from typer.testing import CliRunner
 
 from emkit.cli.app import app
-from emkit.engine.metrics_log import MetricsLog
+from emkit.engine.runs.metrics_log import MetricsLog
 from emkit.report.compare import collect, markdown
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from emkit.engine.metrics_log import MetricsLog
+from emkit.engine.runs.metrics_log import MetricsLog
 from emkit.report.compare import collect, model_labels, paired
 from emkit.report.runs import load_run
 

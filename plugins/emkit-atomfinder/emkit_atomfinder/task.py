@@ -32,7 +32,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
-from emkit.augment import AugmentConfig, augment_pair
+from emkit.ops.augment import AugmentConfig, augment_pair
 from emkit.interfaces import Task
 from emkit.plugin_api import StepContext, from_model, to_model, to_unit
 from emkit_atomfinder.matching import detection_scores

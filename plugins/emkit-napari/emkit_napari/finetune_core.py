@@ -1,7 +1,7 @@
 """Fine-tune an emkit model on napari layers or a dataset folder, without Qt.
 
 ``FinetuneRequest`` is what the widget collects; ``run_finetune`` turns it into the
-``key=value`` overrides of ``emkit run`` and trains through ``emkit.engine.launch`` --
+``key=value`` overrides of ``emkit run`` and trains through ``emkit.engine.launch.start`` --
 the same path as the CLI, so the result is a normal run directory (config.yaml,
 metrics.csv, checkpoints, generator.safetensors) that ``emkit predict``, ``emkit eval``
 and the predict widget use as any other. Layers are first written as a dataset folder
@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from emkit.engine.callbacks import TrainCallback
+from emkit.engine.loop.callbacks import TrainCallback
 from emkit.errors import EmkitError
 from emkit_napari.layer_dataset import LabelMode, write_layer_dataset
 from emkit_napari.predict_core import Cancelled
@@ -109,7 +109,7 @@ def run_finetune(req: FinetuneRequest, on_metrics: Optional[MetricsFn] = None,
                  should_stop: Callable[[], bool] = lambda: False) -> Path:
     """Train per ``req``; return the run directory (``Cancelled`` when stopped)."""
     from emkit.cli.run_cmd import check_option_style
-    from emkit.engine.launch import launch
+    from emkit.engine.launch.start import launch
 
     overrides, _ = build_overrides(req)
     check_option_style(overrides)

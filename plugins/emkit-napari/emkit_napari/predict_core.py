@@ -92,7 +92,7 @@ def widget_device(name: str):  # noqa: ANN201 - torch.device
     """The torch device of the widget's *Device* choice (errors name the choice, not a config key)."""
     import torch
 
-    from emkit.engine.devices import select_device
+    from emkit.engine.runtime.devices import select_device
 
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise EmkitError(f"Device {name!r}: torch cannot use CUDA on this machine; choose auto or cpu")

@@ -22,7 +22,7 @@ RUN = ["task=segmentation", "data=synthetic-stem", "data.size=128", "data.length
 
 def train() -> Path:
     """``runs/stem-atoms`` in the current folder (the widget shows the path as a user would type it)."""
-    from emkit.engine.launch import launch
+    from emkit.engine.launch.start import launch
 
     launch([*RUN, "runs_dir=runs", "name=stem-atoms"], [])
     return Path("runs/stem-atoms")

@@ -1,6 +1,6 @@
 """Shared fixtures: tiny trained runs (seconds on one CPU core) and single-threaded torch.
 
-The runs are real ``emkit run`` trainings (through ``emkit.engine.launch``, as the CLI
+The runs are real ``emkit run`` trainings (through ``emkit.engine.launch.start``, as the CLI
 does) on emkit's synthetic STEM data, small enough to train in a few seconds: their
 outputs are not good, but they are genuine run directories of each output kind.
 """
@@ -24,7 +24,7 @@ def _one_thread() -> None:
 
 
 def _train(root: Path, name: str, *extra: str) -> Path:
-    from emkit.engine.launch import launch
+    from emkit.engine.launch.start import launch
 
     return Path(launch([*TINY, *extra, f"runs_dir={root}", f"name={name}"], [], show_progress=False))
 

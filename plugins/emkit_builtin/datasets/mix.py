@@ -93,7 +93,7 @@ def parse_source(spec: Any, index: int) -> tuple[str, dict[str, Any], Optional[s
 
 def build_source(spec: Any, index: int, split: Split) -> tuple[str, DataSource]:
     """The dataset of one source for ``split`` (its pinned split, when it has one)."""
-    from emkit.models import build_dataset
+    from emkit.data.build import build_dataset
 
     name, options, pinned = parse_source(spec, index)
     if name == "mix":

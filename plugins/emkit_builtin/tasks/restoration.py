@@ -14,7 +14,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from emkit.augment import AugmentConfig, augment_pair
+from emkit.ops.augment import AugmentConfig, augment_pair
 from emkit.interfaces import Task
 from emkit.plugin_api import StepContext, from_model, to_model, to_unit
 
@@ -31,7 +31,7 @@ class RestorationConfig:
     random_init: Literal["default", "kaiming", "pix2pix"] = "default"
     #: Output head before the first step: "prior" = its bias shifted so the mean output over
     #: training items is the training targets' mean and, from random init, its weights scaled
-    #: so the output's spread is a tenth of the targets' (engine/output_prior.py);
+    #: so the output's spread is a tenth of the targets' (engine/init/output_prior.py);
     #: "bias" = only the bias shift; "keep" = as initialised.
     head_init: Literal["prior", "bias", "keep"] = "prior"
 

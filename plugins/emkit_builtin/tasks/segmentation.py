@@ -15,7 +15,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from emkit.augment import AugmentConfig, augment_pair
+from emkit.ops.augment import AugmentConfig, augment_pair
 from emkit.interfaces import Task
 from emkit.plugin_api import StepContext, to_model, to_unit
 
@@ -35,7 +35,7 @@ class SegmentationConfig:
     random_init: Literal["default", "kaiming", "pix2pix"] = "default"
     #: Output head before the first step: "keep" = as initialised (default); "prior" = its
     #: bias shifted so the mean logit over training items is the loss-optimal constant for
-    #: the classes' pixel frequencies (engine/output_prior.py). "keep" is the default because
+    #: the classes' pixel frequencies (engine/init/output_prior.py). "keep" is the default because
     #: "prior" starts at "all background" and was slower in Dice at 30 steps on synthetic
     #: HRTEM (benchmarks/results/peers_ablation_cpu.md); the loss prefers it, the metric not.
     #: "bias" is the same as "prior" here (logits have no target spread).
@@ -62,7 +62,7 @@ class Segmentation(Task):
     target_key = "mask"
     dataset_target = "segmentation"
     default_data = "synthetic-hrtem"
-    pretrained_norm_stats = "update"  # frozen statistics slowed fine-tuning a mask head (engine/finetune.py)
+    pretrained_norm_stats = "update"  # frozen statistics slowed fine-tuning a mask head (engine/init/norm_stats.py)
     presets = {"paper": {"task": {"crop": 448, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 8}}}
 
     @property

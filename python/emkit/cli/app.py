@@ -7,7 +7,7 @@ traceback for bad input (set ``EMKIT_DEBUG=1`` to get one).
 Start-up stays fast (``emkit --help``, ``emkit plugins list``): the command modules
 import only typer at module level; torch, numpy, plugins and the engine are imported
 inside the commands that need them (``tests/cli/test_startup.py`` checks this,
-``benchmarks/bench_cli_startup.py`` measures it).
+``benchmarks/throughput/bench_cli_startup.py`` measures it).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import sys
 
 import typer
 
-from emkit.cli import analysis_cmds, config_cmd, data_cmd, export_cmd, plugins_cmd, predict_cmd, run_cmd
+from emkit.cli import (compare_cmd, config_cmd, data_cmd, eval_cmd, export_cmd, plugins_cmd, predict_cmd, run_cmd,
+                       sweep_cmd)
 from emkit.cli.help_style import ReadableGroup
 from emkit.errors import EmkitError, print_error
-from emkit.oserrors import as_user_errors
+from emkit.storage.oserrors import as_user_errors
 
 app = typer.Typer(
     name="emkit",
@@ -31,7 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run_cmd, analysis_cmds, config_cmd, plugins_cmd, data_cmd, predict_cmd, export_cmd):
+for _module in (run_cmd, eval_cmd, compare_cmd, sweep_cmd, config_cmd, plugins_cmd, data_cmd, predict_cmd, export_cmd):
     _module.register(app)
 
 

@@ -16,7 +16,7 @@ import typer
 
 def _progress(total: int, label: str, unit: str):
     """The shared one-line progress (ETA kept visible; plain lines when not a terminal)."""
-    from emkit.engine.progress import Progress
+    from emkit.engine.runtime.progress import Progress
 
     return Progress(total, label=label, unit=unit)
 
@@ -82,10 +82,10 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from emkit.data.preview import build_dataset, describe, pick
-        from emkit.engine.sample_grids import dataset_grid
+        from emkit.data.preview import dataset_from_options, describe, pick
+        from emkit.engine.evaluation.sample_grids import dataset_grid
 
-        ds = build_dataset(dataset, overrides or [], split=split, target=target)
+        ds = dataset_from_options(dataset, overrides or [], split=split, target=target)
         indices = pick(len(ds), n)
         samples = [ds[i] for i in indices]
         dataset_grid(samples, indices, cell=cell).save(out)
@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         from emkit.data.split_sizes import format_sizes, split_sizes
 
-        sizes = split_sizes(lambda s: build_dataset(dataset, overrides or [], split=s, target=target), {split: ds})
+        sizes = split_sizes(lambda s: dataset_from_options(dataset, overrides or [], split=s, target=target), {split: ds})
         console.print(format_sizes(sizes), markup=False)
         problems = ds.problems()
         if problems:

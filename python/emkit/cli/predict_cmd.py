@@ -78,11 +78,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from emkit.data.formats import display_path
         from emkit.data.intensity import resolve_for_prediction
-        from emkit.engine.devices import select_device
+        from emkit.engine.runtime.devices import select_device
         from emkit.errors import ConfigError, EmkitError
         from emkit.predict import TiledPredictor, TileSettings, load_model
-        from emkit.predict.input_checks import NAN_POLICIES, ON_ERROR, PredictReport
-        from emkit.predict.inputs import expand_inputs
+        from emkit.predict.inputs.checks import NAN_POLICIES, ON_ERROR, PredictReport
+        from emkit.predict.inputs.files import expand_inputs
         from emkit.predict.progress import PredictProgress
         from emkit.predict.runner import predict_files
 

@@ -45,6 +45,6 @@ def register(app: typer.Typer) -> None:
         config: Optional[list[Path]] = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
     ) -> None:
         check_option_style(overrides or [])
-        from emkit.engine.launch import launch
+        from emkit.engine.launch.start import launch
 
         launch(overrides or [], [str(c) for c in config or []])

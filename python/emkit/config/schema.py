@@ -39,7 +39,7 @@ class TrainConfig:
     #: then the body joins with its own warm-up.
     head_first_steps: int = ranged(0, 0, 1_000_000_000)
     #: Downstream BatchNorm statistics: "frozen" (eval mode) or "update"; None = update from
-    #: random init, else the task's ``pretrained_norm_stats`` (engine/finetune.py). A
+    #: random init, else the task's ``pretrained_norm_stats`` (engine/init/norm_stats.py). A
     #: downstream run's config.yaml records the value that ran.
     norm_stats: Optional[Literal["frozen", "update"]] = None
     #: Keep the best-by-validation generator in best/ ("val_dice", "val_l1", ...); None = off.
@@ -56,7 +56,7 @@ class TrainConfig:
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     compile: bool = False
     #: NHWC memory format for the networks; None = auto (on for CPU and CUDA, see
-    #: emkit.engine.devices.channels_last_default), recorded as true/false in config.yaml.
+    #: emkit.engine.runtime.devices.channels_last_default), recorded as true/false in config.yaml.
     channels_last: Optional[bool] = None
     num_workers: int = ranged(0, 0, 1024)
     #: Batches used for validation each epoch; None = the whole validation split.
@@ -70,7 +70,7 @@ class TrainConfig:
 @dataclasses.dataclass
 class PretrainConfig:
     """``init=self``: the pretext stage run on the task's own training images before
-    fine-tuning (engine/self_pretrain.py). Keys ``pretrain.<field>``."""
+    fine-tuning (engine/launch/self_pretrain.py). Keys ``pretrain.<field>``."""
 
     #: Extra unlabeled sources pooled with the task's training images, as ``data=mix``
     #: sources: "synthetic-cem", "folder:/data/x" or {name: folder, root: /data/x}.

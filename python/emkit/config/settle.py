@@ -13,7 +13,7 @@ its own:
   are reset with one warning.
 
 Settings that need the data to be judged (steps per epoch, crop sizes) are settled by
-``engine/honour.py`` once the dataset exists.
+``engine/loop/data_settings.py`` once the dataset exists.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Look at a dataset before training: build it from ``key=value`` options, grid, statistics.
 
-``build_dataset`` constructs a dataset plugin exactly as a run would (validated Config,
+``dataset_from_options`` constructs a dataset plugin from ``key=value`` items exactly as a run would (validated Config,
 split, optional ``select_target``). ``to_display`` shows a sample as the network sees
 it -- integers divided by their dtype's maximum, floats clipped to [0, 1], masks in
 colour (``engine.sample_grids.dataset_grid`` lays them out with labels) -- and ``describe`` reports shape,
@@ -22,18 +22,18 @@ MASK_COLOURS = np.array(
 )
 
 
-def build_dataset(name: str, overrides: Sequence[str] = (), split: str = "train", target: Optional[str] = None):
+def dataset_from_options(name: str, overrides: Sequence[str] = (), split: str = "train", target: Optional[str] = None):
     """The dataset plugin ``name`` configured by ``key=value`` items (``data.`` prefix optional).
 
     The items are parsed by the config layer's ``parse_overrides`` (as ``data.<key>=...``)
-    and the dataset is built by ``emkit.models.build_dataset``, exactly as a run builds it.
+    and the dataset is built by ``emkit.data.build.build_dataset``, exactly as a run builds it.
     """
     from emkit.config.overrides import parse_overrides
-    from emkit.models import build_dataset as build
+    from emkit.data.build import build_dataset
 
     items = [item if item.strip().startswith("data.") else f"data.{item.strip()}" for item in overrides]
     values = parse_overrides(items).get("data", {})
-    return build(name, values, split, target or None)
+    return build_dataset(name, values, split, target or None)
 
 
 def pick(n_total: int, n: int) -> list[int]:

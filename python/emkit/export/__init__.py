@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from emkit.engine.atomic import write_atomic, write_text_atomic
+from emkit.storage.atomic import write_atomic, write_text_atomic
 from emkit.errors import EmkitError
 
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx"}

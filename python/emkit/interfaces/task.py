@@ -31,7 +31,7 @@ class Task(PluginBase, abc.ABC):
     #: Defaults for the ``train`` section (see ``Pretext.train_defaults``).
     train_defaults: dict[str, Any] = {}
     #: BatchNorm statistics when fine-tuning pretrained weights and ``train.norm_stats`` is
-    #: unset: "frozen" (keep the pretrained ones) or "update" (engine/finetune.py).
+    #: unset: "frozen" (keep the pretrained ones) or "update" (engine/init/norm_stats.py).
     pretrained_norm_stats: str = "frozen"
     #: Named presets ({name: nested overrides}); ``preset=paper`` applies one.
     presets: dict[str, dict[str, Any]] = {}
@@ -59,7 +59,7 @@ class Task(PluginBase, abc.ABC):
 
         Before the first step the engine shifts the generator head's bias so the mean
         output over a few training items equals this (``head_init=prior`` in the task
-        config; engine/output_prior.py): an untrained model then predicts the target mean
+        config; engine/init/output_prior.py): an untrained model then predicts the target mean
         (restoration) or the foreground rate (segmentation) instead of whatever a zero
         output means, which is what CARE gets from standardising its targets.
         """

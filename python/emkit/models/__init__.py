@@ -1,5 +1,5 @@
-"""Building generators and datasets from their plugin name and config, and describing them."""
+"""Building generators from their plugin name and config, and describing them."""
 
-from emkit.models.build import build_dataset, build_generator, generator_from_spec, generator_spec
+from emkit.models.build import build_generator, generator_from_spec, generator_spec
 
-__all__ = ["build_dataset", "build_generator", "generator_from_spec", "generator_spec"]
+__all__ = ["build_generator", "generator_from_spec", "generator_spec"]

@@ -7,8 +7,9 @@ Modules, one job each:
     and applied per tile;
   * ``padding`` / ``tile_grid``: the whole image's padding and the tile grid with blending windows;
   * ``tiled_predictor``: the engine (``TiledPredictor``); ``tta``: the 8 dihedral transforms;
-  * ``inputs`` / ``sources`` / ``metadata`` / ``writers``: files in, strips, pixel size, TIFFs out;
-  * ``input_checks``: NaN/Inf refused or filled, constant/tiny images warned, skips reported;
+  * ``inputs/`` (``files``, ``sources``, ``checks``): files in, strips of pixels, values checked
+    (NaN/Inf refused or filled, constant/tiny images warned, skips reported);
+  * ``metadata`` / ``writers``: pixel size, TIFFs out;
   * ``runner``: files → outputs, with ``progress``.
 """
 

@@ -17,7 +17,7 @@ from typing import Any, Optional
 import torch
 import yaml
 
-from emkit.engine.weights import NORMALIZATION, load_tensors, read_spec, resolve_weights
+from emkit.engine.runs.weights import NORMALIZATION, load_tensors, read_spec, resolve_weights
 from emkit.errors import EmkitError
 from emkit.predict.postprocess import OutputHead
 

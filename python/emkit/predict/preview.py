@@ -22,7 +22,7 @@ TITLES = {"pred": "prediction", "prob": "probability", "mask": "mask"}
 
 def read_first_image(path: Path, *, key: Optional[str] = None, max_side: int = 512) -> np.ndarray:
     """The first image (first channel) of ``path`` as float32, strided to at most ``max_side``."""
-    from emkit.predict.sources import open_source
+    from emkit.predict.inputs.sources import open_source
 
     with open_source(path, 1, key=key) as source:
         _, _, h, w = source.shape
@@ -50,7 +50,7 @@ def to_uint8(values: np.ndarray, kind: str) -> np.ndarray:
 def write_preview(source: Path, outputs: Mapping[str, Path], out: Path, *, key: Optional[str] = None,
                   max_side: int = 512, label: Optional[str] = None) -> Path:
     """Write ``out`` (PNG): input | one column per output (``{suffix: tiff path}``), row named ``label``."""
-    from emkit.engine.sample_grids import labelled_grid
+    from emkit.engine.evaluation.sample_grids import labelled_grid
 
     cells = [to_uint8(read_first_image(source, key=key, max_side=max_side), "input")]
     titles = ["input"]

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Optional
 
 from emkit.data.readers import BadFileError, display_path
-from emkit.predict.input_checks import ON_ERROR, PredictReport, inspect_image
-from emkit.predict.inputs import InputFile
+from emkit.predict.inputs.checks import ON_ERROR, PredictReport, inspect_image
+from emkit.predict.inputs.files import InputFile
 from emkit.data.intensity import IntensityRule
 from emkit.predict.model_loading import LoadedModel
 from emkit.predict.progress import PredictProgress
-from emkit.predict.sources import ImageSource, open_source
+from emkit.predict.inputs.sources import ImageSource, open_source
 from emkit.predict.tiled_predictor import TiledPredictor
 from emkit.predict.writers import TiffStripWriter
 

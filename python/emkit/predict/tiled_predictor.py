@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from emkit.data.intensity import Scaling
-from emkit.engine.devices import channels_last_default
+from emkit.engine.runtime.devices import channels_last_default
 from emkit.predict.padding import PadPlan
 from emkit.predict.postprocess import OutputHead
 from emkit.predict.tile_grid import Overlap, Tile, TileGrid, plan_overlap, round_up
@@ -39,9 +39,9 @@ class TileSettings:
 
     ``channels_last``: run the generator in NHWC memory format (converts its weights in
     place; results are the same up to float rounding). None = as training's auto
-    (``emkit.engine.devices.channels_last_default``): on CPU and CUDA. With torch 2.13 on
+    (``emkit.engine.runtime.devices.channels_last_default``): on CPU and CUDA. With torch 2.13 on
     the 2-core CPU, 512² tiles of a 1024² image ran 1.5-2.1x faster in NHWC, narrow
-    networks included (benchmarks/bench_memory_format.py; a width-4 U-Net 1.98x).
+    networks included (benchmarks/throughput/bench_memory_format.py; a width-4 U-Net 1.98x).
     """
 
     tile: int = 512

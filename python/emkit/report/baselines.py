@@ -68,8 +68,8 @@ def baseline_metrics(run: RunSummary) -> list[dict[str, Any]]:
     from emkit import registry
     from emkit.config import resolve
     from emkit.plugin_api import StepContext
-    from emkit.engine.devices import autocast_factory
-    from emkit.engine.run_data import run_dataset
+    from emkit.engine.runtime.devices import autocast_factory
+    from emkit.engine.loop.run_datasets import run_dataset
 
     cfg = resolve([], [run.path / "config.yaml"])
     if cfg.plugin_name("task") is None:

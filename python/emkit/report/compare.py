@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from emkit.engine.keep_best import higher_is_better
+from emkit.engine.runs.keep_best import higher_is_better
 from emkit.report.runs import RunSummary, load_run
 
 #: Metric shown first per objective.

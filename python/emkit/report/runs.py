@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from emkit.engine.metrics_log import read_metrics
+from emkit.engine.runs.metrics_log import read_metrics
 from emkit.errors import EmkitError
 
 

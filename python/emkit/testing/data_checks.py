@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import torch
 
 from emkit.errors import EmkitError
-from emkit.models import build_dataset
+from emkit.data.build import build_dataset
 from emkit.testing import harness
 
 IMAGE_DTYPES = (torch.uint8, torch.uint16, torch.float32)

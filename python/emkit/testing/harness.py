@@ -19,7 +19,7 @@ from torch import nn
 
 from emkit import registry
 from emkit.interfaces import Generator
-from emkit.models import build_dataset
+from emkit.data.build import build_dataset
 from emkit.plugin_api import StepContext
 
 #: Config values that shrink a dataset for smoke tests; applied to the fields it has.
@@ -48,21 +48,10 @@ def objective_options(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
     return {**OBJECTIVE_OPTIONS, **options}
 
 def build_config(kind: str, name: str, config: Any = None) -> Any:
-    """The plugin's ``Config`` from ``None`` (defaults), a dict of values or an instance.
+    """The plugin's ``Config`` (``emkit.config.plugin_config``): defaults, validated mapping or a copy."""
+    from emkit.config.plugin_config import plugin_config
 
-    Dicts are validated exactly like command-line values (``build_dataclass``), so a
-    check run with ``{"crop": 32}`` sees what ``task.crop=32`` would give.
-    """
-    from emkit.config.coerce import build_dataclass
-
-    cls = registry.load(kind, name)
-    if config is None:
-        return cls.Config()
-    if isinstance(config, Mapping):
-        return build_dataclass(cls.Config, dict(config), kind, owner=f"{kind} {name!r}")
-    if not isinstance(config, cls.Config):
-        raise TypeError(f"config must be a {cls.Config.__name__}, a dict or None, got {type(config).__name__}")
-    return copy.deepcopy(config)
+    return plugin_config(kind, name, registry.load(kind, name), config)
 
 
 def tiny_data_values(name: str, overrides: Mapping[str, Any] | None = None, *,
@@ -240,7 +229,7 @@ def assert_per_sample_metrics(metrics: Any, batch_size: int, what: str) -> None:
 
 def assert_panels(panels: Any, batch_size: int, what: str) -> None:
     """Sample-grid panels: ``{title: (B, C, H, W) tensor}`` (or a list) of one size, values in [0, 1]."""
-    from emkit.engine.sample_grids import panel_grid, titled_panels
+    from emkit.engine.evaluation.sample_grids import panel_grid, titled_panels
 
     assert isinstance(panels, (Mapping, list, tuple)), f"{what} must return a dict {{title: tensor}} or a list"
     if not panels:
@@ -276,7 +265,7 @@ def checkpoint_round_trip(build: Any, step: Any, batch: Mapping[str, Any]) -> No
     only when every bit of training state lives in ``modules()`` and the optimizers, and a
     step depends on nothing but its inputs and ``ctx.seed``.
     """
-    from emkit.engine import checkpoint
+    from emkit.engine.runs import checkpoint
 
     first, first_opts = build()
     step(first, clone_batch(batch), 11)

@@ -33,7 +33,7 @@ class PretextSetup:
 def build_pretext(name: str, *, config: Any = None, generator: str | None = None,
                   generator_config: Any = None) -> tuple[Any, dict[str, torch.optim.Optimizer]]:
     """``(pretext, optimizers)`` on the CPU with its modules bound, as a run builds them."""
-    from emkit.engine.objective import prepare_objective
+    from emkit.engine.loop.objective_setup import prepare_objective
 
     cls = registry.load("pretext", name)
     gen = harness.make_generator(generator, generator_config)

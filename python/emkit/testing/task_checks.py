@@ -37,8 +37,8 @@ class TaskSetup:
 def build_task_objective(name: str, *, config: Any = None, generator: str | None = None,
                          generator_config: Any = None) -> tuple[Any, Any, dict[str, torch.optim.Optimizer]]:
     """``(task, TaskObjective, optimizers)`` on the CPU, built the way a run builds them."""
-    from emkit.engine.objective import prepare_objective
-    from emkit.engine.task_objective import TaskObjective
+    from emkit.engine.loop.objective_setup import prepare_objective
+    from emkit.engine.loop.task_adapter import TaskObjective
 
     cls = registry.load("task", name)
     task = cls(harness.build_config("task", name, config))

@@ -26,7 +26,7 @@ import tifffile
 import torch
 import yaml
 
-from emkit.engine.atomic import write_atomic
+from emkit.storage.atomic import write_atomic
 from emkit.errors import EmkitError
 from emkit.export.bioimageio.loader import load_torchscript
 from emkit.export.bioimageio.preprocessing import apply_steps, input_steps
@@ -204,7 +204,7 @@ def _copy_config(model: LoadedModel, folder: Path) -> None:
 
 
 def _last_metrics(run: Path) -> Optional[dict]:
-    from emkit.engine.metrics_log import read_metrics
+    from emkit.engine.runs.metrics_log import read_metrics
 
     path = run / "metrics.csv"
     if not path.exists():

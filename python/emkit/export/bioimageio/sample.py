@@ -4,7 +4,7 @@ By default the first image of the run's validation split (test, then train, when
 is empty) whose outputs the bioimage.io test can use (it refuses test tensors whose
 values all lie within 1e-4 of zero, e.g. an empty mask; up to ``CANDIDATES`` images are
 tried), built from the ``data`` section of the run's ``config.yaml`` exactly as the
-run built it (``emkit.models.build_dataset``; synthetic datasets render the same image
+run built it (``emkit.data.build.build_dataset``; synthetic datasets render the same image
 on every machine). ``--test-image FILE`` uses a file instead. Values stay as the
 dataset hands them to training (uint8/uint16 raw, floats as they are); the package's
 pre-processing normalises them like ``emkit predict`` does.
@@ -67,7 +67,7 @@ def candidate_images(model: LoadedModel, run: Path, image: Optional[Path] = None
 
 
 def _dataset(name: str, values: dict, split: str, run: Path):
-    from emkit.models import build_dataset
+    from emkit.data.build import build_dataset
 
     try:
         return build_dataset(name, values, split)

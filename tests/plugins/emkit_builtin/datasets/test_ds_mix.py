@@ -134,7 +134,7 @@ def test_ranges(build):
 def test_pix2pix_trains_on_a_mix(tmp_path):
     import yaml
 
-    from emkit.engine.launch import launch
+    from emkit.engine.launch.start import launch
 
     run = launch(["pretext=pix2pix", "generator=unet", "generator.blocks=2", "generator.width=4", "data=mix",
                   "data.sources=[{name: synthetic-cem, size: 48, length: 8, val_length: 2},"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from emkit.config import resolve
-from emkit.engine.objective import build_objective
+from emkit.engine.loop.objective_setup import build_objective
 from emkit_builtin.pretexts.patchgan import AUTO_WIDTH_RANGE, PatchDiscriminator, width_for
 
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from emkit.config import resolve
-from emkit.engine.objective import build_objective, prepare_objective
-from emkit.engine.run_data import run_dataset
+from emkit.engine.loop.objective_setup import build_objective, prepare_objective
+from emkit.engine.loop.run_datasets import run_dataset
 
 CASES = {
     # task: (dataset, metric, higher is better)

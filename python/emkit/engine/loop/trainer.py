@@ -1,0 +1,386 @@
+"""The training loop shared by pretexts and tasks.
+
+One call of ``train(cfg)``, in named steps: ``setup_runtime`` (devices, DDP,
+determinism), ``start_run`` (objective, data, run directory, optimizers, resume from the
+newest checkpoint when ``resume=`` names a run), then per epoch ``train_epoch`` (steps
+with logging and checkpoints every ``train.checkpoint_every`` steps) and ``end_epoch``
+(validation, test evaluation at ``eval_epochs``, sample grids, checkpoint); finally
+``finish_run`` exports ``generator.safetensors`` + ``generator.json``.
+
+Determinism: the data order depends only on (seed, epoch), every random choice inside a
+step is seeded by (seed, rank, step), and the learning rate is a pure function of the
+step, so a run killed and resumed from a checkpoint ends with the same weights as an
+uninterrupted one (CPU, ``train.deterministic=true``).
+
+Callbacks (``emkit.engine.loop.callbacks``) observe the run after each step and at the end;
+emkit's tests inject faults through them, the loop itself has no test hooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from emkit.config import ResolvedConfig
+from emkit.engine.loop import data_settings
+from emkit.engine.runs import checkpoint, keep_best, run_dir as run_dirs
+from emkit.engine.runtime import distributed
+from emkit.engine.loop.callbacks import TrainCallback, from_environment
+from emkit.engine.runtime.devices import channels_last_default, select_device
+from emkit.engine.evaluation.split_metrics import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
+from emkit.engine.init.norm_stats import norm_stats_mode
+from emkit.engine.runs.metrics_log import MetricsLog
+from emkit.engine.loop.objective_setup import build_objective, prepare_objective
+from emkit.engine.init.output_prior import apply_output_prior
+from emkit.engine.loop.task_adapter import TaskObjective
+from emkit.engine.runtime.progress import Progress
+from emkit.engine.runtime.sampling import ResumableDistributedSampler
+from emkit.engine.loop.run_datasets import check_data, run_dataset
+from emkit.engine.loop.data_settings import warn_if_short
+from emkit.engine.evaluation.sample_grids import save_grid
+from emkit.engine.loop.schedule import apply_lr
+from emkit.engine.runtime.sampling import step_seed
+from emkit.engine.runtime.stop import StopRequest, TrainingInterrupted
+from emkit.engine.runs.weights import export_generator
+from emkit.errors import DataError, EmkitError
+from emkit.models import generator_spec
+from emkit.ops import ops_summary, set_ops_mode
+from emkit.plugin_api import Objective, StepContext
+
+
+@dataclasses.dataclass
+class Runtime:
+    """Where the run executes: process group, device and memory format."""
+
+    dist_info: distributed.DistInfo
+    device: torch.device
+    channels_last: bool
+
+
+@dataclasses.dataclass
+class TrainRun:
+    """Everything one training run holds; the named steps below read and advance it."""
+
+    cfg: ResolvedConfig
+    rt: Runtime
+    objective: Objective
+    optimizers: dict[str, torch.optim.Optimizer]
+    ctx: StepContext
+    train_ds: Any
+    val_ds: Any
+    out: Path
+    sampler: ResumableDistributedSampler
+    steps_per_epoch: int
+    val_loader: Any
+    metrics: MetricsLog | None
+    progress: Progress | None = None
+    callbacks: list[TrainCallback] = dataclasses.field(default_factory=list)
+    #: Finished optimisation steps; the epoch and the batch within it to start from.
+    step: int = 0
+    epoch: int = 0
+    start_epoch: int = 0
+    start_in_epoch: int = 0
+    #: Lines to show when the run starts (e.g. the head-bias prior that was applied).
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def dist_info(self) -> distributed.DistInfo:
+        return self.rt.dist_info
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * self.cfg.train.epochs
+
+    @property
+    def pin(self) -> bool:
+        return self.rt.device.type == "cuda"
+
+    def save(self, epoch: int, epoch_step: int) -> None:
+        """Checkpoint (rank 0) after ``epoch_step`` batches of ``epoch``; all ranks wait."""
+        modules = self.objective.modules()
+        for module in modules.values():
+            distributed.sync_buffers(self.dist_info, module)
+        if self.dist_info.is_main:
+            checkpoint.save_checkpoint(self.out / "checkpoints", step=self.step, modules=modules,
+                                       optimizers=self.optimizers, extra={"epoch": epoch, "epoch_step": epoch_step})
+        distributed.barrier(self.dist_info)
+
+
+# ---------------------------------------------------------------- setup -----------------
+def setup_runtime(cfg: ResolvedConfig) -> Runtime:
+    """Join the process group, pick the device and the determinism/TF32 settings."""
+    preliminary = select_device(cfg.train.device, 0) if cfg.train.device != "auto" else None
+    device_type = preliminary.type if preliminary else ("cuda" if torch.cuda.is_available() else "cpu")
+    dist_info = distributed.init(device_type)
+    device = select_device(cfg.train.device, dist_info.local_rank)
+    set_ops_mode(cfg.run.ops)  # emkit.ops.dispatch: which degradation-op implementation runs
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if cfg.train.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
+        torch.backends.cudnn.benchmark = False
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    if cfg.train.channels_last is None:  # auto, recorded in config.yaml as what ran
+        cfg.train.channels_last = channels_last_default(device)
+        cfg.refresh_tree()
+    return Runtime(dist_info, device, cfg.train.channels_last)
+
+
+def open_run_dir(cfg: ResolvedConfig, dist_info: distributed.DistInfo, resume_dir: str | Path | None) -> Path:
+    """The run directory: ``resume_dir``, or a new one rank 0 creates and broadcasts."""
+    if resume_dir is not None:
+        out: Path | None = Path(resume_dir)
+    else:
+        out = run_dirs.create(cfg) if dist_info.is_main else None
+    return Path(distributed.broadcast_object(dist_info, str(out) if out else None))
+
+
+def plan_epochs(cfg: ResolvedConfig, train_ds: Any, dist_info: distributed.DistInfo, out: Path) -> tuple[Any, int]:
+    """The resumable train sampler and the number of steps per epoch (settled with the data
+    and recorded in the run directory by rank 0)."""
+    bs = cfg.train.batch_size
+    sampler = ResumableDistributedSampler(train_ds, num_replicas=dist_info.world_size, rank=dist_info.rank,
+                                          seed=cfg.run.seed, shuffle=True, drop_last=True)
+    per_epoch = sampler.num_samples // bs
+    if per_epoch == 0:
+        raise DataError(
+            f"The train split has {len(train_ds)} samples, fewer than one batch of {bs} per process; "
+            "lower train.batch_size or add data"
+        )
+    steps = data_settings.settle_with_data(cfg, train_ds, per_epoch, out if dist_info.is_main else None)
+    sampler.passes = -(-steps * bs // sampler.num_samples)  # more steps than one pass: repeat the split
+    return sampler, steps
+
+
+def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
+              callbacks: Sequence[TrainCallback]) -> TrainRun:
+    """Objective, datasets, run directory, optimizers, loaders and the metrics log."""
+    objective = build_objective(cfg)
+    if isinstance(objective, TaskObjective) and cfg.train.norm_stats is None:  # record what runs
+        cfg.train.norm_stats = norm_stats_mode(cfg)
+        cfg.refresh_tree()
+    target = objective.dataset_target
+    train_ds = run_dataset(cfg, "train", target)
+    val_ds = run_dataset(cfg, "val", target)
+    check_data(train_ds, objective, "train", cfg)
+    if len(val_ds):
+        check_data(val_ds, objective, "val", cfg)
+    note = apply_output_prior(objective.task, objective.generator, train_ds, cfg) \
+        if isinstance(objective, TaskObjective) else None
+    out = open_run_dir(cfg, rt.dist_info, resume_dir)
+    if resume_dir is not None and rt.dist_info.is_main:
+        run_dirs.record_train_settings(out, {"channels_last": cfg.train.channels_last,
+                                             "norm_stats": cfg.train.norm_stats})
+    prepared = prepare_objective(objective, rt.device, precision=cfg.train.precision, ddp=rt.dist_info.enabled,
+                                 compile_=cfg.train.compile, channels_last=rt.channels_last,
+                                 grad_clip=cfg.train.grad_clip)
+    sampler, steps_per_epoch = plan_epochs(cfg, train_ds, rt.dist_info, out)
+    val_loader = eval_loader(val_ds, cfg.train.batch_size, rt.dist_info, cfg.train.num_workers,
+                             rt.device.type == "cuda")
+    metrics = MetricsLog(out / "metrics.csv",
+                         tensorboard_dir=(out / "tensorboard") if cfg.run.logger == "tensorboard" else None) \
+        if rt.dist_info.is_main else None
+    return TrainRun(cfg, rt, objective, prepared.optimizers, prepared.ctx, train_ds, val_ds, out, sampler,
+                    steps_per_epoch, val_loader, metrics, callbacks=list(callbacks), notes=[note] if note else [])
+
+
+def restore(run: TrainRun) -> None:
+    """Continue from the newest checkpoint in the run directory, if there is one."""
+    state = checkpoint.load_checkpoint(run.out / "checkpoints", modules=run.objective.modules(),
+                                       optimizers=run.optimizers)
+    if state is None:
+        return
+    run.step = state["step"]
+    run.start_epoch, run.start_in_epoch = state["epoch"], state["epoch_step"]
+    if run.start_in_epoch >= run.steps_per_epoch:
+        run.start_epoch, run.start_in_epoch = run.start_epoch + 1, 0
+    if run.metrics is not None:
+        run.metrics.truncate_after(run.step)
+
+
+def announce(run: TrainRun, show_progress: bool) -> None:
+    """Create the progress display and say where the run starts."""
+    run.progress = Progress(run.total_steps, enabled=show_progress and run.dist_info.is_main,
+                            epochs=run.cfg.train.epochs, initial=run.step)
+    warn_if_short(run.progress.message, run.total_steps, run.steps_per_epoch, run.cfg.train.epochs)
+    for note in run.notes if not run.step else []:  # a resumed run restored its trained bias
+        run.progress.message(note)
+    if not len(run.val_ds):
+        run.progress.message("warning: the validation split is empty; no validation metrics will be logged")
+    if run.step:
+        run.progress.message(f"resuming {run.out} at step {run.step} "
+                             f"(epoch {run.start_epoch + 1}, batch {run.start_in_epoch})")
+    else:
+        run.progress.message(f"run directory: {run.out}")
+
+
+# ---------------------------------------------------------------- steps -----------------
+class StepWindow:
+    """Loss sums, images and data time over the steps since the last logged row."""
+
+    def __init__(self) -> None:
+        self.losses: dict[str, float] = {}
+        self.steps, self.images, self.data_seconds = 0, 0, 0.0
+        self.started = time.perf_counter()
+
+    def add(self, losses: dict[str, float], images: int, step: int) -> None:
+        for key, value in losses.items():
+            if not math.isfinite(value):
+                raise EmkitError(
+                    f"Loss {key!r} became {value} at step {step}; the last checkpoint is kept. "
+                    "Lower the learning rate or check the data for NaNs"
+                )
+            self.losses[key] = self.losses.get(key, 0.0) + value
+        self.steps += 1
+        self.images += images
+
+    def row(self, lr: float) -> dict[str, float]:
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        row = {k: v / self.steps for k, v in self.losses.items()}
+        row.update(lr=lr, images_per_s=self.images / elapsed, data_time_frac=self.data_seconds / elapsed)
+        return row
+
+
+def train_step(run: TrainRun, batch: dict[str, Any], epoch: int) -> tuple[dict[str, float], float]:
+    """One optimisation step at ``run.step``: seed, learning rate, the objective's step."""
+    ctx = run.ctx
+    ctx.step, ctx.epoch = run.step, epoch
+    ctx.seed = step_seed(run.cfg.run.seed, run.dist_info.rank, run.step)
+    ctx.data_seconds = 0.0
+    lr = apply_lr(run.optimizers, run.cfg.train, run.step, run.total_steps,
+                  downstream=run.cfg.plugin_name("task") is not None)
+    return run.objective.training_step(batch, ctx), lr
+
+
+def log_window(run: TrainRun, window: StepWindow, epoch: int, lr: float) -> None:
+    """Write the window's mean losses and throughput to metrics.csv and the progress bar."""
+    row = window.row(lr)
+    if run.metrics is not None:
+        run.metrics.log("step", epoch + 1, run.step, row)
+    run.progress.update(run.step, epoch + 1, {k: row[k] for k in list(window.losses)[:3]} |
+                        {"img/s": row["images_per_s"]})
+
+
+def train_epoch(run: TrainRun, epoch: int, stop: StopRequest) -> None:
+    """The steps of ``epoch`` (from the resume point), with logging, callbacks and checkpoints."""
+    cfg, bs, last = run.cfg, run.cfg.train.batch_size, run.steps_per_epoch - 1
+    skip = run.start_in_epoch if epoch == run.start_epoch else 0
+    run.sampler.set_epoch(epoch)
+    run.sampler.set_start(skip * bs)
+    batches = iter(make_loader(run.train_ds, bs, run.sampler, cfg.train.num_workers, run.pin))
+    window = StepWindow()
+    for in_epoch in range(skip, run.steps_per_epoch):
+        t0 = time.perf_counter()
+        batch = to_device(next(batches), run.rt.device)
+        window.data_seconds += time.perf_counter() - t0
+        losses, lr = train_step(run, batch, epoch)
+        window.data_seconds += run.ctx.data_seconds
+        window.add(losses, batch["image"].shape[0] * run.dist_info.world_size, run.step)
+        run.step += 1
+        if run.step % cfg.train.log_every == 0 or in_epoch == last:
+            log_window(run, window, epoch, lr)
+            window = StepWindow()
+        for callback in run.callbacks:
+            callback.on_step_end(run)
+        if stop.requested:
+            run.save(epoch, in_epoch + 1)
+            run.progress.close()
+            raise TrainingInterrupted(f"interrupted at step {run.step}; checkpoint saved. "
+                                      f"Continue with: emkit run resume={run.out}")
+        if cfg.train.checkpoint_every and run.step % cfg.train.checkpoint_every == 0 and in_epoch < last:
+            run.save(epoch, in_epoch + 1)
+
+
+# ---------------------------------------------------------------- epoch end -------------
+def epoch_metrics(run: TrainRun, epoch: int) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """``val_*`` (every epoch) and ``test_*`` (at ``eval_epochs``) metrics; the first val batch."""
+    cfg = run.cfg
+    val, first = ({}, None) if not len(run.val_ds) else evaluate(
+        run.objective, run.val_loader, run.ctx, run.dist_info, VAL_SALT, cfg.train.val_batches, cfg.run.seed)
+    row = {f"val_{k}": v for k, v in val.items()}
+    if (epoch + 1) in cfg.run.eval_epochs:
+        test_ds = run_dataset(cfg, "test", run.objective.dataset_target)
+        test_loader = eval_loader(test_ds, cfg.train.batch_size, run.dist_info, cfg.train.num_workers, run.pin)
+        test, _ = evaluate(run.objective, test_loader, run.ctx, run.dist_info, TEST_SALT, None, cfg.run.seed)
+        row.update({f"test_{k}": v for k, v in test.items()})
+    return row, first
+
+
+def save_samples(run: TrainRun, epoch: int, first: dict[str, Any]) -> None:
+    """The sample grid of the first validation batch, ``samples/epoch_NNN.png``."""
+    run.ctx.seed = step_seed(run.cfg.run.seed, 0, 0, VAL_SALT)
+    with torch.no_grad():
+        set_train_mode(run.objective, False)
+        panels = run.objective.sample_panels(first, run.ctx)
+        set_train_mode(run.objective, True)
+    if panels:
+        save_grid(run.out / "samples" / f"epoch_{epoch + 1:03d}.png", panels, first.get("source"))
+
+
+def end_epoch(run: TrainRun, epoch: int) -> None:
+    """Evaluation, metrics row, sample grid and the end-of-epoch checkpoint."""
+    row, first = epoch_metrics(run, epoch)
+    if run.metrics is not None:
+        run.metrics.log("epoch", epoch + 1, run.step, {**row, "ops": ops_summary()})  # ops: which implementation ran
+        keep_best.update_best(run.out, run.cfg, row, epoch=epoch + 1, step=run.step, generator=run.objective.generator)
+        if first is not None:
+            save_samples(run, epoch, first)
+    run.progress.message(f"epoch {epoch + 1}/{run.cfg.train.epochs}: " +
+                         "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
+    run.save(epoch, run.steps_per_epoch)
+
+
+# ---------------------------------------------------------------- finish ----------------
+def finish_run(run: TrainRun, started: float) -> None:
+    """Final weights on every rank, callbacks, then (rank 0) export and the summary."""
+    for module in run.objective.modules().values():
+        distributed.sync_buffers(run.dist_info, module)
+    for callback in run.callbacks:
+        callback.on_train_end(run)
+    if run.dist_info.is_main:
+        cfg, generator = run.cfg, run.objective.generator
+        spec = generator_spec(cfg.plugin_name("generator"), generator)
+        spec["trained_with"] = {"pretext": cfg.plugin_name("pretext"), "task": cfg.plugin_name("task"),
+                                "data": cfg.plugin_name("data"), "steps": run.step}
+        export_generator(run.out, spec, generator)
+        problems = run.train_ds.problems() + run.val_ds.problems()
+        if problems:
+            run.progress.message(f"{len(problems)} file(s) were skipped (on_error=skip):")
+            for path, reason in problems[:20]:
+                run.progress.message(f"  {path}: {reason}")
+        run.progress.message(f"done in {time.perf_counter() - started:.1f} s: {run.out}")
+        if run.metrics is not None:
+            run.metrics.close()
+    distributed.barrier(run.dist_info)
+
+
+def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_progress: bool = True,
+          callbacks: Sequence[TrainCallback] = ()) -> Path:
+    """Train according to ``cfg``; return the run directory.
+
+    ``callbacks`` run after each step and at the end, together with those named by
+    ``EMKIT_TRAIN_CALLBACKS`` (see ``emkit.engine.loop.callbacks``).
+    """
+    rt = setup_runtime(cfg)
+    run = start_run(cfg, rt, resume_dir, [*callbacks, *from_environment()])
+    if resume_dir is not None:
+        restore(run)
+    announce(run, show_progress)
+    started = time.perf_counter()
+    stop = StopRequest()
+    with stop.installed():
+        for epoch in range(run.start_epoch, cfg.train.epochs):
+            run.epoch = epoch
+            train_epoch(run, epoch, stop)
+            end_epoch(run, epoch)
+    run.progress.close()
+    finish_run(run, started)
+    return run.out
