@@ -23,6 +23,9 @@ OPTIONAL = {"kornia"}
 
 
 def test_step_budgets_fit_one_call():
+    from benchmarks.throughput import ptxas_occupancy
+
+    assert ptxas_occupancy.SOURCE.is_file()  # the ptxas step compiles the real kernel
     budgets = dict(gpu_check.STEPS)
     assert sum(budgets.values()) <= gpu_check.TOTAL_BUDGET_S <= 540
     assert set(budgets) == set(gpu_check.step_commands(True, "90-real", Path("out")))
