@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 import torch
 
 from emkit.config.ranges import ranged
+from emkit.ops.validation import parse_size
 
 #: Columns of the ``(B, 8)`` float32 parameter tensor consumed by the degradation op.
 #: ``cx, cy``: crop centre in input pixels (pixel ``k`` spans ``[k, k + 1]``);
@@ -94,22 +95,6 @@ class DegradeRanges:
         if self.dose[0] <= 0.0:
             raise ValueError(f"DegradeRanges.dose must be > 0 electrons per pixel, got {self.dose}")
 
-    def as_dict(self) -> dict[str, object]:
-        """Plain-dict view (for configs and logs)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def _size(name: str, value: object) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value, value)
-    try:
-        h, w = value  # type: ignore[misc]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be (height, width), got {value!r}") from None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (h, w)):
-        raise ValueError(f"{name} must be two positive ints (height, width), got {value!r}")
-    return int(h), int(w)
-
 
 def _uniform(u: torch.Tensor, lo_hi: tuple[float, float]) -> torch.Tensor:
     return lo_hi[0] + u * (lo_hi[1] - lo_hi[0])
@@ -154,8 +139,8 @@ def sample_degrade_params(
         raise ValueError(f"n must be an int >= 0, got {n!r}")
     if not isinstance(ranges, DegradeRanges):
         raise ValueError(f"ranges must be a DegradeRanges, got {type(ranges).__name__}")
-    in_h, in_w = _size("input_size", input_size)
-    out_h, out_w = _size("output_size", output_size)
+    in_h, in_w = parse_size("input_size", input_size)
+    out_h, out_w = parse_size("output_size", output_size)
     u = torch.rand((n, 11), generator=generator, device=device, dtype=torch.float32)
 
     angle = (2.0 * u[:, 0] - 1.0) * math.radians(ranges.rotation)
