@@ -10,7 +10,7 @@ of :data:`PARAM_COLUMNS` per sample, on the device where the images live, and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 
