@@ -6,6 +6,8 @@
 * ``init=<run dir | weights>`` without an explicit generator: the saved generator's
   plugin name and config are used, so the architecture matches the weights.
 * ``launcher=torchrun devices=N``: re-executes the same command under torchrun.
+* a worker restarted by torchrun's elastic agent continues its launch's run folder as
+  ``resume=`` would (``engine/runtime/elastic.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from emkit.config import ResolvedConfig, resolve
+from emkit.config import ResolvedConfig, RunConfig, resolve
 from emkit.config.layering import UserLayers, read_layers
 from emkit.config.overrides import load_yaml
-from emkit.engine.runtime import distributed
+from emkit.engine.runtime import distributed, elastic
 from emkit.storage.atomic import remove_stale_temps
 from emkit.engine.loop.callbacks import TrainCallback
 from emkit.errors import EmkitError, print_warning
@@ -49,8 +51,9 @@ def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConf
     user = layers.merged()
     base: dict[str, Any] | None = None
     resume_dir: Path | None = None
-    if user.get("resume"):
-        base, resume_dir = _resume_base(user["resume"])
+    resume = user.get("resume") or elastic.restarted_run(user.get("runs_dir") or RunConfig.runs_dir)
+    if resume:
+        base, resume_dir = _resume_base(resume)
     init = user.get("init")
     if init not in (None, "random", "self") and "generator" not in user:
         from emkit.engine.runs.weights import read_spec, resolve_weights
@@ -60,6 +63,8 @@ def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConf
         base["generator"] = {"name": spec["name"], **spec["config"]}
     cfg = resolve(base=base, layers=layers)
     _settle_devices(cfg)
+    if resume_dir is not None and not user.get("resume"):
+        elastic.record_restart(cfg, resume_dir)
     return cfg, resume_dir
 
 
