@@ -5,15 +5,14 @@
   killed write left there are removed first.
 * ``init=<run dir | weights>`` without an explicit generator: the saved generator's
   plugin name and config are used, so the architecture matches the weights.
-* ``launcher=torchrun devices=N``: re-executes the same command under torchrun.
+* ``launcher=torchrun devices=N``: re-executes the same command under torchrun
+  (``launch/torchrun.py``: several machines, elastic restarts).
 * a worker restarted by torchrun's elastic agent continues its launch's run folder as
   ``resume=`` would (``engine/runtime/elastic.py``).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -76,16 +75,16 @@ def _settle_devices(cfg: ResolvedConfig) -> None:
                             "devices; training on one (add launcher=torchrun)")
         cfg.run.devices = 1
         cfg.refresh_tree()
+    from emkit.engine.launch.torchrun import check_settings
+
+    cfg.warnings += check_settings(cfg.run)
 
 
-def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: list[str]) -> int:
-    keep = [o for o in overrides if not o.split("=", 1)[0] in ("launcher", "devices")]
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={devices}",
-           "-m", "emkit", "run", *keep, "launcher=none", f"devices={devices}"]
-    for f in config_files:
-        cmd += ["--config", f]
-    print("launching:", " ".join(cmd), flush=True)
-    return subprocess.call(cmd, env=os.environ.copy())
+def relaunch_with_torchrun(cfg: ResolvedConfig, overrides: list[str], config_files: list[str]) -> int:
+    """The same command under torchrun, on this machine or several (``launch/torchrun.py``)."""
+    from emkit.engine.launch import torchrun
+
+    return torchrun.relaunch(cfg.run, overrides, config_files)
 
 
 def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[TrainCallback] = (),
@@ -116,7 +115,7 @@ def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence
         if callbacks:
             raise EmkitError("launcher=torchrun relaunches training in new processes, where in-process "
                              "callbacks cannot follow it; train on one device here")
-        code = relaunch_with_torchrun(cfg.run.devices, overrides, config_files)
+        code = relaunch_with_torchrun(cfg, overrides, config_files)
         if code:
             raise EmkitError(f"torchrun exited with status {code}")
         return None

@@ -22,6 +22,7 @@ agent's store (a plain launcher setting ``MASTER_ADDR``/``MASTER_PORT``) torch's
 from __future__ import annotations
 
 import os
+import socket
 import time
 from datetime import timedelta
 
@@ -72,13 +73,20 @@ def _join_store(agent: dist.TCPStore, timeout: timedelta) -> dist.TCPStore:
     while time.monotonic() < deadline:
         try:
             host, port = agent.get(STORE_KEY).decode().rsplit(":", 1)
+            _listening(host, int(port))  # a stale entry is refused here, quietly
             return dist.TCPStore(host, int(port), is_master=False, timeout=CONNECT_TRY)
-        except (RuntimeError, ValueError) as exc:  # stale entry (refused) or not yet published
+        except (OSError, RuntimeError, ValueError) as exc:  # stale entry or not yet published
             last = short_error(exc)
             time.sleep(0.2)
     raise DistributedError(f"rank {os.environ.get('RANK')}: rank 0 of this worker group did not open its "
                            f"process-group store within {timeout.total_seconds():.0f} s (rendezvous "
                            f"{endpoint()}; last attempt: {last})")
+
+
+def _listening(host: str, port: int) -> None:
+    """Raise ``OSError`` unless something accepts connections at ``host:port``."""
+    with socket.create_connection((host, port), timeout=CONNECT_TRY.total_seconds()):
+        pass
 
 
 def group_store(rank: int, world_size: int, timeout: timedelta = DEFAULT_TIMEOUT) -> dist.Store | None:
@@ -91,6 +99,7 @@ def group_store(rank: int, world_size: int, timeout: timedelta = DEFAULT_TIMEOUT
 
 
 def short_error(exc: BaseException) -> str:
-    """The first line of a torch/gloo error without its source-file prefix."""
+    """The first sentence of a torch/gloo error, without its source-file prefix and advice."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text.split("] ", 1)[-1] if text.startswith("[") else text
+    text = text.split("] ", 1)[-1] if text.startswith("[") else text
+    return text.split(". This is typically", 1)[0].rstrip(".")
