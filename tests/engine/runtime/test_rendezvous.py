@@ -56,7 +56,12 @@ def start(code: str, rank: int, port: int) -> subprocess.Popen:
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str]:
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return -1, f"(hung, killed after 300 s) {out} {err}"
     return proc.returncode, out + err
 
 

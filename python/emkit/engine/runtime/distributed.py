@@ -131,8 +131,8 @@ def ddp_options() -> dict[str, Any]:
     return {"forward_sync_buffers": True} if "forward_sync_buffers" in params else {"broadcast_buffers": True}
 
 
-_PEER_LOST = ("connection closed by peer", "connection reset by peer", "broken pipe", "timed out",
-              "timeout", "nccl", "gloo")
+#: Text of the errors gloo raises as a plain RuntimeError (its messages name gloo's sources).
+_PEER_LOST = ("connection closed by peer", "connection reset by peer", "gloo", "nccl")
 
 
 def is_peer_failure(exc: BaseException) -> bool:

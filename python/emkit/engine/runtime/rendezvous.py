@@ -74,7 +74,9 @@ def _join_store(agent: dist.TCPStore, timeout: timedelta) -> dist.TCPStore:
         try:
             host, port = agent.get(STORE_KEY).decode().rsplit(":", 1)
             _listening(host, int(port))  # a stale entry is refused here, quietly
-            return dist.TCPStore(host, int(port), is_master=False, timeout=CONNECT_TRY)
+            store = dist.TCPStore(host, int(port), is_master=False, timeout=CONNECT_TRY)
+            store.set_timeout(timeout)  # connected: wait for the other ranks as long as rank 0 does
+            return store
         except (OSError, RuntimeError, ValueError) as exc:  # stale entry or not yet published
             last = short_error(exc)
             time.sleep(0.2)
