@@ -2,9 +2,10 @@
 
 ``open_model(path)`` accepts a run directory, a ``generator.safetensors`` file or a
 bioimage.io package (``package_model``) and returns a ``Model``: its name, what its
-output means (``image`` / ``binary`` / ``multiclass``, as ``emkit.predict`` decides from
-how the run was trained) and ``predict_plane``, which runs emkit's ``TiledPredictor``
-over one 2-D plane with the run's own intensity normalisation, reporting finished tiles.
+output means (``image`` / ``binary`` / ``multiclass``, as emkit decides from how the run
+was trained) and ``predict_plane``, which runs ``emkit.load(path).predict_all`` -- the
+public API, the same tiled prediction as ``emkit predict`` -- over one 2-D plane with the
+run's own intensity normalisation, reporting finished tiles.
 ``predict_array`` walks every plane of a layer (2-D, or a stack with any leading axes),
 and ``prediction_layers`` turns the result into napari layer tuples: a restored image, or
 a thresholded labels layer with the probability map as an optional image layer -- all
@@ -14,13 +15,12 @@ on the input layer's scale and translation.
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol, Sequence
 
 import numpy as np
 
-from emkit.errors import EmkitError
+from emkit import EmkitError
 
 LayerData = tuple[Any, dict[str, Any], str]
 #: ``on_progress(done, total)``: tiles finished over the whole layer.
@@ -55,44 +55,35 @@ class TileOptions:
 
 
 class RunModel:
-    """A trained run directory (or weights file) behind emkit's tiled predictor."""
+    """A trained run directory (or weights file) behind ``emkit.load(...).predict_all``."""
 
     def __init__(self, path: str | Path, options: TileOptions = TileOptions()) -> None:
-        from emkit.data.intensity import resolve_for_prediction
-        from emkit.predict import TiledPredictor, TileSettings, load_model
+        import emkit
 
-        device = widget_device(options.device)
-        self.loaded = load_model(path, device)
-        if self.loaded.in_channels != 1:
-            raise EmkitError(f"{path}: the generator takes {self.loaded.in_channels} channels; "
+        widget_device(options.device)
+        self.model = emkit.load(path, device=options.device)
+        if self.model.in_channels != 1:
+            raise EmkitError(f"{path}: the generator takes {self.model.in_channels} channels; "
                              "the napari widget feeds one grey-level plane")
-        head = self.loaded.head
-        self.name, self.kind, self.threshold, self.channels = (
-            Path(path).name if Path(path).is_dir() else self.loaded.name, head.kind, head.threshold, head.channels)
-        self.rule = resolve_for_prediction("run", self.loaded.run_data)
-        settings = TileSettings(tile=options.tile, batch=options.batch, tta=options.tta)
-        self.predictor = TiledPredictor(self.loaded.generator, head, settings, device)
+        self.options = options
+        self.name = Path(path).name if Path(path).is_dir() else self.model.name
+        self.kind, self.threshold, self.channels = self.model.kind, self.model.threshold, self.model.channels
 
     def count_tiles(self, height: int, width: int) -> int:
-        return self.predictor.count_tiles(height, width)
+        return self.model.count_tiles(height, width, tile=self.options.tile)
 
     def predict_plane(self, plane: np.ndarray, where: str, on_tiles: Callable[[int], None]) -> np.ndarray:
-        h, w = plane.shape
-        scaling = self.rule.fit(plane.dtype, lambda limit: strided_sample(plane, limit), where)
-        out = np.zeros((self.channels, h, w), np.float32)
-
-        def write(r0: int, r1: int, values: np.ndarray) -> None:
-            out[:, r0:r1] = values
-
-        self.predictor.predict(lambda r0, r1: plane[None, r0:r1], h, w, scaling, write, on_tiles=on_tiles)
-        return out
+        opts = self.options
+        outs = self.model.predict_all(plane, tile=opts.tile, batch=opts.batch, tta=opts.tta, on_tiles=on_tiles)
+        values = np.asarray(outs["pred"] if "pred" in outs else outs["prob"], np.float32)
+        return values[None] if values.ndim == 2 else values
 
 
 def widget_device(name: str):  # noqa: ANN201 - torch.device
     """The torch device of the widget's *Device* choice (errors name the choice, not a config key)."""
     import torch
 
-    from emkit.engine.runtime.devices import select_device
+    from emkit.api.model import select_device
 
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise EmkitError(f"Device {name!r}: torch cannot use CUDA on this machine; choose auto or cpu")
@@ -100,14 +91,6 @@ def widget_device(name: str):  # noqa: ANN201 - torch.device
         return select_device(name)
     except EmkitError as exc:
         raise EmkitError(f"Device {name!r}: {exc}") from None
-
-
-def strided_sample(plane: np.ndarray, limit: int) -> np.ndarray:
-    """All pixels of ``plane``, or an evenly strided subsample of about ``limit`` (as predict does)."""
-    if plane.size <= limit:
-        return plane.reshape(-1)
-    step = math.ceil(math.sqrt(plane.size / limit))
-    return np.ascontiguousarray(plane[::step, ::step]).reshape(-1)
 
 
 def open_model(path: str | Path, options: TileOptions = TileOptions()) -> Model:
@@ -120,10 +103,18 @@ def open_model(path: str | Path, options: TileOptions = TileOptions()) -> Model:
     return RunModel(path, options)
 
 
+def nonfinite_reason(arr: np.ndarray) -> Optional[str]:
+    """``"N NaN/non-finite pixel values"`` for a float array holding any, else None."""
+    if arr.dtype.kind != "f":
+        return None
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if not bad:
+        return None
+    return f"{bad} {'NaN' if np.isnan(arr).any() else 'Inf'}/non-finite pixel values"
+
+
 def check_layer(data: Any, name: str, rgb: bool = False) -> np.ndarray:
     """The layer's pixels as a numpy array of planes ``(..., H, W)``; one clear error otherwise."""
-    from emkit.data.readers import nonfinite_reason
-
     if rgb:
         raise EmkitError(f"layer {name!r} is RGB; emkit models take one grey-level channel "
                          "(convert it to greyscale first)")

@@ -51,7 +51,7 @@ class LayerCombo(QComboBox):
 
 
 def describe_error(exc: BaseException) -> str:
-    from emkit.errors import EmkitError
+    from emkit import EmkitError
 
     return str(exc) if isinstance(exc, EmkitError) else f"{type(exc).__name__}: {exc}"
 
@@ -75,7 +75,7 @@ def start_worker(fn: Callable[..., Any], on_result: Callable[[Any], None],
         try:
             return True, fn()
         except Exception as exc:  # noqa: BLE001 - the thread boundary: every failure becomes a message
-            from emkit.errors import EmkitError
+            from emkit import EmkitError
 
             if not isinstance(exc, EmkitError):
                 traceback.print_exception(exc)

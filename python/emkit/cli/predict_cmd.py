@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from emkit.data.formats import display_path
         from emkit.data.intensity import resolve_for_prediction
-        from emkit.engine.runtime.devices import select_device
+        from emkit.api.model import select_device
         from emkit.errors import ConfigError, EmkitError
         from emkit.predict import TiledPredictor, TileSettings, load_model
         from emkit.predict.inputs.checks import NAN_POLICIES, ON_ERROR, PredictReport

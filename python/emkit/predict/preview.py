@@ -50,7 +50,7 @@ def to_uint8(values: np.ndarray, kind: str) -> np.ndarray:
 def write_preview(source: Path, outputs: Mapping[str, Path], out: Path, *, key: Optional[str] = None,
                   max_side: int = 512, label: Optional[str] = None) -> Path:
     """Write ``out`` (PNG): input | one column per output (``{suffix: tiff path}``), row named ``label``."""
-    from emkit.engine.evaluation.sample_grids import labelled_grid
+    from emkit.data.grids import labelled_grid
 
     cells = [to_uint8(read_first_image(source, key=key, max_side=max_side), "input")]
     titles = ["input"]

@@ -13,7 +13,9 @@ with one ``BadFileError`` line (``on_error="stop"``) or is skipped and recorded 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
+
+import numpy as np
 
 from emkit.data.readers import BadFileError, display_path
 from emkit.predict.inputs.checks import ON_ERROR, PredictReport, inspect_image
@@ -87,18 +89,44 @@ def predict_source(
                 source.meta.tiff_kwargs(extra),
             )
         for i in range(n):
-            checked = inspect_image(source, i, nan, report if report is not None else PredictReport())
-            scaling = normalization.fit(
-                source.dtype, lambda limit, i=i, c=checked: c.clean(source.sample(i, limit)), str(item.path))
-
             def write(r0: int, r1: int, values, i=i) -> None:  # noqa: ANN001
                 for suffix, rows in head.finalize(values).items():
                     writers[suffix].write(i, r0, rows)
 
-            predictor.predict(lambda r0, r1, i=i, c=checked: c.clean(source.read_rows(i, r0, r1)), h, w, scaling,
-                              write, on_tiles=progress.tiles_done)
+            predict_image(predictor, source, i, normalization, write, str(item.path), nan=nan, report=report,
+                          on_tiles=progress.tiles_done)
         ok = True
     finally:
         for writer in writers.values():
             writer.close(ok)
     return [wr.path for wr in writers.values()]
+
+
+def predict_image(predictor: TiledPredictor, source: ImageSource, i: int, normalization: IntensityRule,
+                  write: Callable[[int, int, np.ndarray], None], where: str, *, nan: str = "error",
+                  report: Optional[PredictReport] = None, on_tiles: Optional[Callable[[int], None]] = None) -> None:
+    """Image ``i`` of ``source``: its values checked, its normalisation fitted as training did,
+    then every strip of blended output values handed to ``write(r0, r1, values)``."""
+    _, _, h, w = source.shape
+    checked = inspect_image(source, i, nan, report if report is not None else PredictReport())
+    scaling = normalization.fit(source.dtype, lambda limit: checked.clean(source.sample(i, limit)), where)
+    predictor.predict(lambda r0, r1: checked.clean(source.read_rows(i, r0, r1)), h, w, scaling, write,
+                      on_tiles=on_tiles)
+
+
+def predict_arrays(model: LoadedModel, predictor: TiledPredictor, source: ImageSource, normalization: IntensityRule,
+                   *, nan: str = "error", report: Optional[PredictReport] = None,
+                   on_tiles: Optional[Callable[[int], None]] = None) -> dict[str, np.ndarray]:
+    """Every image of ``source`` into arrays, one per output (``pred``, or ``prob`` + ``mask``) of
+    shape ``(N, C, H, W)`` -- the values ``predict_source`` writes into its TIFFs."""
+    n, _, h, w = source.shape
+    head = model.head
+    outs = {spec.suffix: np.zeros((n, spec.channels, h, w), spec.dtype) for spec in head.outputs()}
+    for i in range(n):
+        def write(r0: int, r1: int, values: np.ndarray, i: int = i) -> None:
+            for suffix, rows in head.finalize(values).items():
+                outs[suffix][i, :, r0:r1] = rows
+
+        predict_image(predictor, source, i, normalization, write, str(source.path), nan=nan, report=report,
+                      on_tiles=on_tiles)
+    return outs

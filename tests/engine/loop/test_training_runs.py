@@ -1,4 +1,5 @@
-"""End-to-end training through the CLI: a pix2pix run, resume after SIGKILL, DDP on 2 CPUs.
+"""End-to-end training: a pix2pix run through the CLI, resume after SIGKILL, DDP on 2 CPUs (the
+latter two through ``emkit.train`` with test callbacks in a subprocess, ``fault_callbacks``).
 
 Everything is tiny (U-Net width 4, 32-pixel crops, 64-pixel synthetic images) so the
 file runs in well under a minute on 2 cores.
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from fault_callbacks import callback_env
+from fault_callbacks import run_driver
 from safetensors.torch import load_file
 
 from emkit.engine.runs.metrics_log import read_metrics
@@ -71,7 +72,7 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path):
     killed = tmp_path / "killed"
     killed.mkdir()
     # Killed after step 5 of 8 (mid-epoch 2); the newest checkpoint is from step 4.
-    proc = emkit(args, killed, env=callback_env("KillAtStep", EMKIT_FAULT_KILL_AT_STEP="5"))
+    proc = run_driver(args, killed, kill_at=5)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     run = only_run(killed / "runs")
     assert not (run / "generator.safetensors").exists()
@@ -89,8 +90,7 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path):
 
 def test_ddp_two_cpu_processes_agree(tmp_path):
     dump = tmp_path / "ranks"
-    proc = emkit([*TINY, "train.epochs=1", "launcher=torchrun", "devices=2"], tmp_path,
-                 env=callback_env("DumpRankWeights", EMKIT_DUMP_RANK_WEIGHTS=str(dump)), timeout=600)
+    proc = run_driver([*TINY, "train.epochs=1"], tmp_path, dump=dump, nproc=2, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
     r0, r1 = load_file(str(dump / "rank0.safetensors")), load_file(str(dump / "rank1.safetensors"))
     assert r0.keys() == r1.keys()

@@ -22,7 +22,7 @@ from emkit.config.layering import UserLayers, read_layers
 from emkit.config.overrides import load_yaml
 from emkit.engine.runtime import distributed, elastic
 from emkit.storage.atomic import remove_stale_temps
-from emkit.engine.loop.callbacks import TrainCallback
+
 from emkit.errors import EmkitError, print_warning
 
 
@@ -87,7 +87,7 @@ def relaunch_with_torchrun(cfg: ResolvedConfig, overrides: list[str], config_fil
     return torchrun.relaunch(cfg.run, overrides, config_files)
 
 
-def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[TrainCallback] = (),
+def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[Any] = (),
            show_progress: bool = True) -> Path | None:
     """Train as ``emkit run`` does; return the run directory (None after a torchrun relaunch).
 

@@ -15,12 +15,14 @@ in the epoch's global item order (``loop/position``), so a run can also resume w
 another number of processes.
 
 Several processes (torchrun): the ranks' resolved configs are compared before training
-(``runtime/agreement``), a stop request (Ctrl-C, SIGTERM) is agreed by all ranks before
+(``runtime/agreement``), a stop request (signal or callback) is agreed by all ranks before
 anyone checkpoints, and a peer lost during a collective ends every surviving rank with
 one ``DistributedError`` line (``runtime/distributed.lost_peers``).
 
-Callbacks (``emkit.engine.loop.callbacks``) observe the run after each step and at the end;
-emkit's tests inject faults through them, the loop itself has no test hooks.
+Callbacks (``emkit.engine.loop.callbacks``, the public protocol behind ``emkit.Callback``)
+observe the run -- start, every step, every evaluated split, every epoch, the end, and
+the lines meant for the user -- and can stop it; the terminal progress line is one of
+them (``progress_line``). The loop itself has no test hooks.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from emkit.engine.loop import data_settings
 from emkit.engine.runs import checkpoint, keep_best, run_dir as run_dirs
 from emkit.engine.loop import position
 from emkit.engine.runtime import agreement, distributed, elastic
-from emkit.engine.loop.callbacks import TrainCallback, from_environment
+from emkit.engine.loop.callbacks import (EndInfo, EpochInfo, EvalInfo, StartInfo, StepInfo, check_callbacks,
+                                         notify)
 from emkit.engine.runtime.devices import channels_last_default, select_device
 from emkit.engine.evaluation.split_metrics import TEST_SALT, VAL_SALT, eval_loader, evaluate, make_loader, set_train_mode, to_device
 from emkit.engine.init.norm_stats import norm_stats_mode
@@ -46,11 +49,10 @@ from emkit.engine.runs.metrics_log import MetricsLog
 from emkit.engine.loop.objective_setup import build_objective, prepare_objective
 from emkit.engine.init.output_prior import apply_output_prior
 from emkit.engine.loop.task_adapter import TaskObjective
-from emkit.engine.runtime.progress import Progress
 from emkit.engine.runtime.sampling import EpochPlan, ShardedEpochSampler
 from emkit.engine.loop.run_datasets import check_data, run_dataset
 from emkit.engine.loop.data_settings import warn_if_short
-from emkit.engine.evaluation.sample_grids import save_grid
+from emkit.data.grids import save_grid
 from emkit.engine.loop.schedule import apply_lr
 from emkit.engine.runtime.sampling import step_seed
 from emkit.engine.runtime.stop import StopRequest, TrainingInterrupted
@@ -88,8 +90,7 @@ class TrainRun:
     layout: position.Layout
     val_loader: Any
     metrics: MetricsLog | None
-    progress: Progress | None = None
-    callbacks: list[TrainCallback] = dataclasses.field(default_factory=list)
+    callbacks: list[Any] = dataclasses.field(default_factory=list)
     #: Finished optimisation steps; the epoch and the batch within it to start from.
     step: int = 0
     epoch: int = 0
@@ -111,6 +112,16 @@ class TrainRun:
     @property
     def dist_info(self) -> distributed.DistInfo:
         return self.rt.dist_info
+
+    @property
+    def stage(self) -> str:
+        """``pretext`` (a pretext run, e.g. the first stage of ``init=self``) or ``task``."""
+        return "pretext" if self.cfg.plugin_name("pretext") else "task"
+
+    def say(self, text: str) -> None:
+        """A line for the user: the callbacks' ``on_message`` on rank 0."""
+        if self.dist_info.is_main:
+            notify(self.callbacks, "on_message", text)
 
     @property
     def total_steps(self) -> int:
@@ -187,7 +198,7 @@ def plan_epochs(cfg: ResolvedConfig, train_ds: Any, dist_info: distributed.DistI
 
 
 def start_run(cfg: ResolvedConfig, rt: Runtime, resume_dir: str | Path | None,
-              callbacks: Sequence[TrainCallback]) -> TrainRun:
+              callbacks: Sequence[Any]) -> TrainRun:
     """Objective, datasets, run directory, optimizers, loaders and the metrics log."""
     objective = build_objective(cfg)
     if isinstance(objective, TaskObjective) and cfg.train.norm_stats is None:  # record what runs
@@ -241,20 +252,25 @@ def restore(run: TrainRun) -> None:
         run.metrics.truncate_after(run.step)
 
 
-def announce(run: TrainRun, show_progress: bool) -> None:
-    """Create the progress display and say where the run starts."""
-    run.progress = Progress(run.total_steps, enabled=show_progress and run.dist_info.is_main,
-                            epochs=run.cfg.train.epochs, initial=run.step)
-    warn_if_short(run.progress.message, run.total_steps, run.steps_per_epoch, run.cfg.train.epochs)
-    for note in run.notes if not run.step else []:  # a resumed run restored its trained bias
-        run.progress.message(note)
+def announce(run: TrainRun) -> None:
+    """Say where the run starts (``on_message``), then ``on_start``."""
+    lines: list[str] = []
+    warn_if_short(lines.append, run.total_steps, run.steps_per_epoch, run.cfg.train.epochs)
+    lines += run.notes if not run.step else []  # a resumed run restored its trained bias
     if not len(run.val_ds):
-        run.progress.message("warning: the validation split is empty; no validation metrics will be logged")
+        lines.append("warning: the validation split is empty; no validation metrics will be logged")
     if run.step:
-        run.progress.message(f"resuming {run.out} at step {run.step} "
-                             f"(epoch {run.start_epoch + 1}, batch {run.start_in_epoch})")
+        lines.append(f"resuming {run.out} at step {run.step} (epoch {run.start_epoch + 1}, batch {run.start_in_epoch})")
     else:
-        run.progress.message(f"run directory: {run.out}")
+        lines.append(f"run directory: {run.out}")
+    for line in lines:
+        run.say(line)
+    stop = notify(run.callbacks, "on_start", StartInfo(
+        run.out, run.stage, run.step, run.dist_info.rank, total_steps=run.total_steps, epochs=run.cfg.train.epochs,
+        steps_per_epoch=run.steps_per_epoch, world_size=run.dist_info.world_size, notes=tuple(lines)))
+    if stop:
+        raise TrainingInterrupted(f"stopped by a callback before step {run.step + 1}; "
+                                  f"continue with: emkit run resume={run.out}", run.out)
 
 
 # ---------------------------------------------------------------- steps -----------------
@@ -295,13 +311,21 @@ def train_step(run: TrainRun, batch: dict[str, Any], epoch: int) -> tuple[dict[s
     return run.objective.training_step(batch, ctx), lr
 
 
-def log_window(run: TrainRun, window: StepWindow, epoch: int, lr: float) -> None:
-    """Write the window's mean losses and throughput to metrics.csv and the progress bar."""
+def log_window(run: TrainRun, window: StepWindow, epoch: int, lr: float) -> dict[str, float]:
+    """Write the window's mean losses and throughput to metrics.csv; return the row."""
     row = window.row(lr)
     if run.metrics is not None:
         run.metrics.log("step", epoch + 1, run.step, row)
-    run.progress.update(run.step, epoch + 1, {k: row[k] for k in list(window.losses)[:3]} |
-                        {"img/s": row["images_per_s"]})
+    return row
+
+
+def step_done(run: TrainRun, epoch: int, row: dict[str, float], lr: float, stop: StopRequest) -> bool:
+    """``on_step`` for the finished step; True when any rank's callback or signal asks to stop."""
+    losses = {k: v for k, v in row.items() if k not in ("lr", "images_per_s", "data_time_frac")}
+    info = StepInfo(run.out, run.stage, run.step, run.dist_info.rank, total_steps=run.total_steps, epoch=epoch + 1,
+                    epochs=run.cfg.train.epochs, losses=losses, lr=lr, images_per_s=row.get("images_per_s"))
+    wanted = notify(run.callbacks, "on_step", info) or stop.requested
+    return distributed.any_rank(run.dist_info, wanted)
 
 
 def train_epoch(run: TrainRun, epoch: int, stop: StopRequest) -> None:
@@ -325,16 +349,15 @@ def train_epoch(run: TrainRun, epoch: int, stop: StopRequest) -> None:
         run.step += 1
         run.samples += run.layout.global_batch
         run.epoch_step = skip + done
+        row: dict[str, float] = {}
         if run.step % cfg.train.log_every == 0 or last:
-            log_window(run, window, epoch, lr)
+            row = log_window(run, window, epoch, lr)
             window = StepWindow()
-        for callback in run.callbacks:
-            callback.on_step_end(run)
-        if distributed.any_rank(run.dist_info, stop.requested):  # every rank stops at the same step
+        if step_done(run, epoch, row, lr, stop):  # agreed by every rank
             run.save(done)
-            run.progress.close()
-            raise TrainingInterrupted(f"interrupted at step {run.step}; checkpoint saved. "
-                                      f"Continue with: emkit run resume={run.out}")
+            why = "interrupted" if stop.requested else "stopped by a callback"
+            raise TrainingInterrupted(f"{why} at step {run.step}; checkpoint saved. "
+                                      f"Continue with: emkit run resume={run.out}", run.out)
         if cfg.train.checkpoint_every and run.step % cfg.train.checkpoint_every == 0 and not last:
             run.save(done)
 
@@ -346,11 +369,16 @@ def epoch_metrics(run: TrainRun, epoch: int) -> tuple[dict[str, float], dict[str
     val, first = ({}, None) if not len(run.val_ds) else evaluate(
         run.objective, run.val_loader, run.ctx, run.dist_info, VAL_SALT, cfg.train.val_batches, cfg.run.seed)
     row = {f"val_{k}": v for k, v in val.items()}
+    if val:
+        notify(run.callbacks, "on_eval", EvalInfo(run.out, run.stage, run.step, run.dist_info.rank, split="val",
+                                                  epoch=epoch + 1, metrics=val))
     if (epoch + 1) in cfg.run.eval_epochs:
         test_ds = run_dataset(cfg, "test", run.objective.dataset_target)
         test_loader = eval_loader(test_ds, cfg.train.batch_size, run.dist_info, cfg.train.num_workers, run.pin)
         test, _ = evaluate(run.objective, test_loader, run.ctx, run.dist_info, TEST_SALT, None, cfg.run.seed)
         row.update({f"test_{k}": v for k, v in test.items()})
+        notify(run.callbacks, "on_eval", EvalInfo(run.out, run.stage, run.step, run.dist_info.rank, split="test",
+                                                  epoch=epoch + 1, metrics=test))
     return row, first
 
 
@@ -373,8 +401,9 @@ def end_epoch(run: TrainRun, epoch: int) -> None:
         keep_best.update_best(run.out, run.cfg, row, epoch=epoch + 1, step=run.step, generator=run.objective.generator)
         if first is not None:
             save_samples(run, epoch, first)
-    run.progress.message(f"epoch {epoch + 1}/{run.cfg.train.epochs}: " +
-                         "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
+    run.say(f"epoch {epoch + 1}/{run.cfg.train.epochs}: " + "  ".join(f"{k} {v:.4f}" for k, v in row.items()))
+    notify(run.callbacks, "on_epoch", EpochInfo(run.out, run.stage, run.step, run.dist_info.rank, epoch=epoch + 1,
+                                                epochs=run.cfg.train.epochs, metrics=row))
     run.save(run.plan.steps, finished=True)
 
 
@@ -383,8 +412,8 @@ def finish_run(run: TrainRun, started: float) -> None:
     """Final weights on every rank, callbacks, then (rank 0) export and the summary."""
     for module in run.objective.modules().values():
         distributed.sync_buffers(run.dist_info, module)
-    for callback in run.callbacks:
-        callback.on_train_end(run)
+    notify(run.callbacks, "on_end", EndInfo(run.out, run.stage, run.step, run.dist_info.rank,
+                                            generator=run.objective.generator))
     if run.dist_info.is_main:
         cfg, generator = run.cfg, run.objective.generator
         spec = generator_spec(cfg.plugin_name("generator"), generator)
@@ -393,28 +422,32 @@ def finish_run(run: TrainRun, started: float) -> None:
         export_generator(run.out, spec, generator)
         problems = run.train_ds.problems() + run.val_ds.problems()
         if problems:
-            run.progress.message(f"{len(problems)} file(s) were skipped (on_error=skip):")
+            run.say(f"{len(problems)} file(s) were skipped (on_error=skip):")
             for path, reason in problems[:20]:
-                run.progress.message(f"  {path}: {reason}")
-        run.progress.message(f"done in {time.perf_counter() - started:.1f} s: {run.out}")
+                run.say(f"  {path}: {reason}")
+        run.say(f"done in {time.perf_counter() - started:.1f} s: {run.out}")
         if run.metrics is not None:
             run.metrics.close()
     distributed.barrier(run.dist_info)
 
 
 def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_progress: bool = True,
-          callbacks: Sequence[TrainCallback] = ()) -> Path:
+          callbacks: Sequence[Any] = ()) -> Path:
     """Train according to ``cfg``; return the run directory.
 
-    ``callbacks`` run after each step and at the end, together with those named by
-    ``EMKIT_TRAIN_CALLBACKS`` (see ``emkit.engine.loop.callbacks``).
+    ``callbacks`` follow the public protocol (``emkit.engine.loop.callbacks``);
+    ``show_progress`` adds the terminal progress line (``progress_line.ProgressLine``) as
+    the first of them.
     """
+    from emkit.engine.loop.progress_line import ProgressLine
+
     rt = setup_runtime(cfg)
+    chosen = [ProgressLine()] if show_progress else []
     with distributed.lost_peers(rt.dist_info, "nothing was trained yet"):
-        run = start_run(cfg, rt, resume_dir, [*callbacks, *from_environment()])
+        run = start_run(cfg, rt, resume_dir, [*chosen, *check_callbacks(callbacks)])
     if resume_dir is not None:
         restore(run)
-    announce(run, show_progress)
+    announce(run)
     started = time.perf_counter()
     stop = StopRequest()
     kept = f"the newest checkpoint in {run.out} is kept: continue with emkit run resume={run.out}"
@@ -423,6 +456,5 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
             run.epoch = epoch
             train_epoch(run, epoch, stop)
             end_epoch(run, epoch)
-        run.progress.close()
         finish_run(run, started)
     return run.out

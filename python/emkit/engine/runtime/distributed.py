@@ -102,24 +102,22 @@ def all_reduce_sum(info: DistInfo, tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def any_rank(info: DistInfo, flag: bool) -> bool:
-    """True on every rank when ``flag`` is true on at least one (e.g. a stop request that
-    reached one process), so all ranks take the same branch before their next collective."""
-    if not info.enabled:
-        return flag
-    box = torch.tensor([1 if flag else 0], dtype=torch.int32)
-    if dist.get_backend() == "nccl":
-        box = box.cuda()
-    dist.all_reduce(box, op=dist.ReduceOp.MAX)
-    return bool(box.item())
-
-
 def sync_buffers(info: DistInfo, module: torch.nn.Module) -> None:
     """Copy rank 0's buffers (BatchNorm running stats) to every rank."""
     if not info.enabled:
         return
     for buf in module.buffers():
         dist.broadcast(buf.data, src=0)
+
+
+def any_rank(info: DistInfo, flag: bool) -> bool:
+    """True on every rank when ``flag`` is true on any (a stop every rank must agree on)."""
+    if not info.enabled:
+        return bool(flag)
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else "cpu"
+    box = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device)
+    dist.all_reduce(box, op=dist.ReduceOp.MAX)
+    return bool(box.item())
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,7 +5,8 @@ Steps: load the run (``predict.model_loading``); pick and size the test image
 wrapper as ``emkit export``); turn the run's normalisation into pre-processing steps
 (``preprocessing``); run the test input through the package's own pre-processing and
 TorchScript weights -- exactly what a consumer runs -- to make the test outputs; draw
-the cover; write the documentation, ``rdf.yaml``, attach the run's ``config.yaml``;
+the cover; write the documentation, ``rdf.yaml``, attach the run's ``config.yaml`` and its
+``generator.safetensors`` (so ``init=<package>`` can fine-tune from the package);
 zip everything (written atomically). Validation with ``bioimageio.core`` follows when
 asked for or when the extra is installed (``validate``).
 """
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from emkit.export.bioimageio.sample import TestImage
 
 SUFFIX = ".bioimageio.zip"
+#: The attached generator weights (the run's own file: its spec is in the safetensors metadata).
+GENERATOR_FILE = "generator.safetensors"
 #: The bioimage.io test refuses a test tensor whose values all lie within this of zero.
 SMALLEST_TEST_VALUE = 1e-4
 
@@ -119,9 +122,10 @@ def _write_contents(model: LoadedModel, run: Path, folder: Path, options: Packag
     ctx = DocContext(run, case.image.origin, tuple(case.raw.shape), str(case.image.pixels.dtype), _last_metrics(run))
     write_documentation(folder / "README.md", model, facts, ctx)
     _copy_config(model, folder)
+    (folder / GENERATOR_FILE).write_bytes(model.weights.read_bytes())  # for init=<package> fine-tuning
     files = PackageFiles({}, torchscript, onnx, "test_input.npy",
                          {oid: f"test_output_{oid}.npy" for oid in case.outputs}, samples, "cover.png", "README.md",
-                         CONFIG_FILE)
+                         CONFIG_FILE, GENERATOR_FILE)
     files.sha256.update({p.name: _sha256(p) for p in folder.iterdir()})
     rdf = build_rdf(model, facts, files)
     (folder / "rdf.yaml").write_text(yaml.safe_dump(rdf, sort_keys=False, allow_unicode=True))

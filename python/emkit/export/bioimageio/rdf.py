@@ -49,6 +49,8 @@ class PackageFiles:
     cover: str
     documentation: str
     config: str
+    #: The generator's safetensors (spec in its metadata): what ``init=<package>`` fine-tunes from.
+    generator: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +89,7 @@ def build_rdf(model: LoadedModel, facts: PackageFacts, files: PackageFiles) -> d
         "tags": ["emkit", "electron-microscopy", "pytorch", *facts.tags],
         "documentation": _file(files, files.documentation),
         "covers": [_file(files, files.cover)],
-        "attachments": [_file(files, files.config)],
+        "attachments": [_file(files, name) for name in (files.config, files.generator) if name],
         "inputs": [_input(model, facts, files)],
         "outputs": [_output(oid, model, facts, files) for oid in output_ids(head.kind)],
         "weights": {
