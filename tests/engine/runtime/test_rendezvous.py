@@ -2,13 +2,15 @@
 
 The test process plays torchrun's elastic agent: it hosts the shared TCP store and starts
 workers with the environment the agent gives them (``TORCHELASTIC_USE_AGENT_STORE=True``).
-A first group of two workers joins through torch's plain ``env://`` and exits, leaving its
-addresses in the store, as a group that torchrun restarts does. Then:
 
-* plain ``env://`` in the next group reads the dead rank's address and gloo fails with
-  ``connectFullMesh ... Connection refused`` -- the failure seen in elastic restarts;
-* ``emkit.engine.runtime.distributed.init`` forms the group, even with the stale entry of
-  emkit's own key present and the ranks starting seconds apart.
+* ``emkit.engine.runtime.distributed.init`` forms the group although the store still holds
+  the previous group's entry of emkit's key (a dead rank 0's address) and rank 1 starts
+  seconds before rank 0;
+* opt-in (EMKIT_SLOW_TESTS=1), the cause: a first group joins through torch's plain
+  ``env://`` and exits, leaving its addresses in the store as a group torchrun restarts
+  does; plain ``env://`` in the next group then dials the dead rank's address and gloo
+  fails with ``connectFullMesh ... Connection refused`` -- the failure seen in elastic
+  restarts, a race -- while emkit's init on the same store forms the group.
 """
 
 from __future__ import annotations
@@ -65,21 +67,43 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
     return proc.returncode, out + err
 
 
+def test_a_restarted_group_forms_despite_a_stale_store_entry():
+    """emkit's init with the previous group's entry of its own key present, rank 1 first."""
+    agent = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False, timeout=timedelta(seconds=60))
+    stale = f"127.0.0.1:{closed_port()}"  # the previous group's rank 0, now gone
+    agent.set(STORE_KEY, stale)
+    late = start(EMKIT, 1, agent.port)
+    time.sleep(2.0)
+    early = start(EMKIT, 0, agent.port)
+    for proc in (late, early):
+        code, text = finish(proc)
+        assert code == 0 and "sum 3.0" in text, text[-2000:]
+    assert agent.get(STORE_KEY).decode() != stale  # rank 0 of the new group replaced it
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("EMKIT_SLOW_TESTS"), reason="five worker processes; set EMKIT_SLOW_TESTS=1")
 @pytest.mark.skipif(tuple(int(x) for x in torch.__version__.split(".")[:2]) < (2, 5),
                     reason="torchrun shares its store with the workers since torch 2.5")
-def test_a_restarted_group_ignores_the_previous_groups_store_entries():
+def test_plain_env_init_reads_the_previous_groups_addresses_and_emkits_does_not():
     agent = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False, timeout=timedelta(seconds=60))
     first = [start(PLAIN, rank, agent.port) for rank in (0, 1)]
     for proc in first:
         code, text = finish(proc)
         assert code == 0 and "sum 3.0" in text, text[-2000:]
 
-    # the cause: plain env:// in the restarted group connects to the dead rank 1's address
-    code, text = finish(start(PLAIN, 0, agent.port))
-    assert code != 0 and "Connection refused" in text, "torch no longer reads the previous group's keys? " + text[-2000:]
+    # the cause: plain env:// in the restarted group reads the dead rank 1's address. gloo
+    # decides per pair which side connects (by address), so a lone rank 0 dials the stale
+    # address in about half of the attempts -- refused -- and waits out its timeout otherwise
+    texts = []
+    for _ in range(8):
+        code, text = finish(start(PLAIN.replace("seconds=30", "seconds=5"), 0, agent.port))
+        texts.append(text)
+        if "Connection refused" in text:
+            break
+    assert "Connection refused" in texts[-1], "torch no longer reads the previous group's keys? " + texts[-1][-2000:]
 
-    # emkit's init: a stale entry of its own key too, and rank 1 starts before rank 0
-    agent.set(STORE_KEY, f"127.0.0.1:{closed_port()}")
+    # emkit's init on the same store, rank 1 starting before rank 0
     late = start(EMKIT, 1, agent.port)
     time.sleep(2.0)
     early = start(EMKIT, 0, agent.port)

@@ -27,6 +27,7 @@ import threading
 import time
 from typing import IO, Any
 
+from emkit.engine.runtime.distributed import started_by_torchrun
 from emkit.errors import ConfigError, DistributedError
 
 #: Command-line keys that describe the launch itself, not the training.
@@ -49,7 +50,7 @@ def check_settings(run: Any) -> list[str]:
                           "rendezvous (the same on every machine)")
     if run.rdzv_endpoint:
         split_endpoint(run.rdzv_endpoint)
-    if run.launcher != "torchrun":
+    if run.launcher != "torchrun" and not started_by_torchrun():  # workers get launcher=none
         unused = [k for k, default in (("nodes", 1), ("rdzv_endpoint", None), ("max_restarts", 0))
                   if getattr(run, k) != default]
         if unused:

@@ -443,7 +443,7 @@ def train(cfg: ResolvedConfig, *, resume_dir: str | Path | None = None, show_pro
 
     rt = setup_runtime(cfg)
     chosen = [ProgressLine()] if show_progress else []
-    with distributed.lost_peers(rt.dist_info, "nothing was trained yet"):
+    with distributed.lost_peers(rt.dist_info, "it was lost before this attempt trained a step"):
         run = start_run(cfg, rt, resume_dir, [*chosen, *check_callbacks(callbacks)])
     if resume_dir is not None:
         restore(run)

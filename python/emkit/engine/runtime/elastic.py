@@ -21,8 +21,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emkit.storage.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from emkit.config import ResolvedConfig
 
 MARKER = "launch.json"
 #: A finished run folder holds the exported generator (see engine/runs/weights.py).
@@ -73,8 +77,7 @@ def launched_here(runs_dir: str | Path, environ: dict[str, str] | None = None,
     if rid is None or not root.is_dir():
         return None
     wanted = {"run_id": rid, "command": command_digest(argv)}
-    found = [p for p in root.iterdir() if p.is_dir() and not (p / FINISHED).exists()
-             and _marked(p) is not None and all(_marked(p).get(k) == v for k, v in wanted.items())]
+    found = [p for p in root.iterdir() if p.is_dir() and not (p / FINISHED).exists() and _marked(p) == wanted]
     return max(found, key=lambda p: (p / MARKER).stat().st_mtime_ns, default=None)
 
 
@@ -86,7 +89,7 @@ def restarted_run(runs_dir: str | Path, environ: dict[str, str] | None = None,
     return launched_here(runs_dir, environ, argv)
 
 
-def record_restart(cfg, run_dir: Path) -> None:  # noqa: ANN001 - a ResolvedConfig
+def record_restart(cfg: ResolvedConfig, run_dir: Path) -> None:
     """Make a restart's config say which folder it resumes (``resume``, as ``resume=`` would),
     so the ranks' config check sees a rank that found another folder or none."""
     cfg.run.resume = str(run_dir)
