@@ -9,11 +9,14 @@ normally and with DDP's gradient all-reduce switched off (``no_sync``); the diff
 the normal step time is the share of the step spent on communication that backward does
 not hide. Throughput is the global batch (N x per-process batch) over the median step.
 
-Weak scaling: the per-process batch stays fixed. On the CPU each process gets
-``cores // N`` intra-op threads (at least one), so 1 process uses the whole machine; the
-table shows the thread count. Process counts run one after the other, repeated in
-round-robin order ``--rounds`` times (medians across rounds), so background load spreads
-over all of them; on a shared machine the numbers are still only indicative.
+Weak scaling: the per-process batch stays fixed. ``--threads`` lists the intra-op thread
+policies to compare (default ``auto,1`` on the CPU): ``auto`` gives each process
+``cores // N`` threads (at least one), so N processes share the machine as one process
+would use it; ``1`` keeps one thread per process, so N processes use N cores (more than
+the machine has: oversubscribed). Every (processes, threads) setting runs one after the
+other, repeated in round-robin order ``--rounds`` times (medians across rounds), so
+background load spreads over all of them; on a shared machine the numbers are still only
+indicative. ``all-reduce ms`` is the step time the gradient all-reduce adds.
 
     python -m benchmarks.throughput.bench_ddp                          # CPU: 1, 2, 4 processes
     python -m benchmarks.throughput.bench_ddp --device cuda --results  # NCCL: 1..8 GPUs present
@@ -74,7 +77,7 @@ def worker(args: argparse.Namespace) -> None:
     from emkit.engine.runtime import distributed
     from emkit.engine.runtime.devices import channels_last_default
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(int(args.threads))
     info = distributed.init(args.device)
     device = torch.device("cuda", info.local_rank) if args.device == "cuda" else torch.device("cpu")
     if device.type == "cuda":
@@ -99,13 +102,14 @@ def worker(args: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------- launcher -------------
-def threads_for(processes: int, requested: int | None) -> int:
-    return requested or max(1, (os.cpu_count() or 1) // processes)
+def threads_for(processes: int, policy: str) -> int:
+    """Intra-op threads per process: ``auto`` = cores // processes (at least 1), or a number."""
+    return max(1, (os.cpu_count() or 1) // processes) if policy == "auto" else int(policy)
 
 
-def measure(args: argparse.Namespace, processes: int) -> dict[str, float]:
+def measure(args: argparse.Namespace, processes: int, policy: str) -> dict[str, float]:
     """Run the worker under torchrun with ``processes`` ranks; rank 0's medians."""
-    threads = threads_for(processes, args.threads)
+    threads = threads_for(processes, policy)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
@@ -120,21 +124,20 @@ def measure(args: argparse.Namespace, processes: int) -> dict[str, float]:
         return {**json.loads(out.read_text()), "threads": threads}
 
 
-def table(args: argparse.Namespace, results: dict[int, list[dict]]) -> list[str]:
-    """The ratio table: medians over rounds, speed-up and efficiency against the first count."""
+def table(args: argparse.Namespace, results: dict[tuple[int, int], list[dict]]) -> list[str]:
+    """The ratio table: medians over rounds; speed-up and efficiency against the first setting."""
     rows, base = [], None
     lines = [f"{'processes':>9} {'threads/proc':>12} {'global batch':>12} {'ms/step':>8} {'img/s':>8} "
-             f"{'speed-up':>8} {'efficiency':>10} {'comm %':>7}"]
-    for n, runs in results.items():
+             f"{'speed-up':>8} {'efficiency':>10} {'all-reduce ms':>13} {'comm %':>7}"]
+    for (n, _threads), runs in results.items():
         step = statistics.median(r["step"] for r in runs)
-        quiet = statistics.median(r["no_sync"] for r in runs)
+        extra = max(0.0, step - statistics.median(r["no_sync"] for r in runs))
         rate = n * args.batch / step
         base = base or (n, rate)
         speedup = rate / base[1]
-        comm = max(0.0, (step - quiet) / step)
-        comm_text = f"{100 * comm:>6.1f}%" if n > 1 else f"{'-':>7}"  # one process: no all-reduce
+        comm = f"{extra * 1e3:>13.1f} {100 * extra / step:>6.1f}%" if n > 1 else f"{'-':>13} {'-':>7}"
         rows.append(f"{n:>9} {runs[0]['threads']:>12} {n * args.batch:>12} {step * 1e3:>8.1f} {rate:>8.2f} "
-                    f"{speedup:>7.2f}x {speedup * base[0] / n:>10.2f} {comm_text}")
+                    f"{speedup:>7.2f}x {speedup * base[0] / n:>10.2f} {comm}")
     return lines + rows
 
 
@@ -145,7 +148,7 @@ def header(args: argparse.Namespace) -> list[str]:
         where = f"{platform.processor() or 'cpu'}, {os.cpu_count()} cores, gloo"
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return [f"bench_ddp  device={args.device} ({where})  torch={torch.__version__}  load average at start: {load}",
-            f"pix2pix step (D + G, Adam, DDP), {args.generator} {' '.join(args.set)}, batch {args.batch} per "
+            f"pix2pix step (D + G, Adam, DDP), {' '.join([args.generator, *args.set])}, batch {args.batch} per "
             f"process, {args.crop}x{args.crop} crops, median of {args.steps} steps after {args.warmup} warm-up, "
             f"medians over {args.rounds} round(s); comm % = (step - step without gradient all-reduce) / step",
             ""]
@@ -156,7 +159,8 @@ def main() -> int:
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--processes", default=None, help="comma-separated counts (default: 1,2,4 on the CPU; "
                     "1,2,4,8 up to the GPUs present on CUDA)")
-    ap.add_argument("--threads", type=int, default=None, help="intra-op threads per process (default cores // N)")
+    ap.add_argument("--threads", default=None, help="comma-separated thread policies per process: auto "
+                    "(cores // N) or a number (default: auto,1 on the CPU, auto on CUDA)")
     ap.add_argument("--generator", default="unet")
     ap.add_argument("--batch", type=int, default=None, help="per-process batch (default 8 CPU, 64 CUDA)")
     ap.add_argument("--crop", type=int, default=None, help="crop side (default 128 CPU, 256 CUDA)")
@@ -179,13 +183,16 @@ def main() -> int:
     counts = [int(x) for x in (args.processes or ("1,2,4,8" if cuda else "1,2,4")).split(",")]
     if cuda:
         counts = [n for n in counts if n <= torch.cuda.device_count()] or [1]
+    policies = (args.threads or ("auto" if cuda else "auto,1")).split(",")
     if args.dry_run:
-        counts, args.batch, args.crop, args.steps, args.warmup, args.rounds = [2], 2, 32, 1, 0, 1
+        counts, policies, args.batch, args.crop, args.steps, args.warmup, args.rounds = [2], ["1"], 2, 32, 1, 0, 1
         args.set = [*args.set, "generator.blocks=2", "generator.width=4", "pretext.d_width=8"]
-    results: dict[int, list[dict]] = {n: [] for n in counts}
+    # (processes, threads) settings; a policy that gives an earlier setting's threads is run once
+    settings = list(dict.fromkeys((n, threads_for(n, p)) for p in policies for n in counts))
+    results: dict[tuple[int, int], list[dict]] = {s: [] for s in settings}
     for _ in range(args.rounds):
-        for n in counts:
-            results[n].append(measure(args, n))
+        for n, threads in settings:
+            results[(n, threads)].append(measure(args, n, str(threads)))
     lines = header(args) + table(args, results)
     if cuda and counts == [1]:
         lines.append("one GPU present: NCCL scaling needs two or more")
