@@ -10,10 +10,11 @@ the normal step time is the share of the step spent on communication that backwa
 not hide. Throughput is the global batch (N x per-process batch) over the median step.
 
 Weak scaling: the per-process batch stays fixed. ``--threads`` lists the intra-op thread
-policies to compare (default ``auto,1`` on the CPU): ``auto`` gives each process
-``cores // N`` threads (at least one), so N processes share the machine as one process
-would use it; ``1`` keeps one thread per process, so N processes use N cores (more than
-the machine has: oversubscribed). Every (processes, threads) setting runs one after the
+policies to compare (default ``1,auto`` on the CPU): ``1`` keeps one thread per process,
+so N processes use N cores (more than the machine has: oversubscribed); ``auto`` gives
+each process ``cores // N`` threads (at least one), so N processes share the machine as
+one process would use it. Speed-up and efficiency are against the first row (1 process
+with the first policy's threads). Every (processes, threads) setting runs one after the
 other, repeated in round-robin order ``--rounds`` times (medians across rounds), so
 background load spreads over all of them; on a shared machine the numbers are still only
 indicative. ``all-reduce ms`` is the step time the gradient all-reduce adds.
@@ -160,7 +161,7 @@ def main() -> int:
     ap.add_argument("--processes", default=None, help="comma-separated counts (default: 1,2,4 on the CPU; "
                     "1,2,4,8 up to the GPUs present on CUDA)")
     ap.add_argument("--threads", default=None, help="comma-separated thread policies per process: auto "
-                    "(cores // N) or a number (default: auto,1 on the CPU, auto on CUDA)")
+                    "(cores // N) or a number (default: 1,auto on the CPU, auto on CUDA)")
     ap.add_argument("--generator", default="unet")
     ap.add_argument("--batch", type=int, default=None, help="per-process batch (default 8 CPU, 64 CUDA)")
     ap.add_argument("--crop", type=int, default=None, help="crop side (default 128 CPU, 256 CUDA)")
@@ -183,7 +184,7 @@ def main() -> int:
     counts = [int(x) for x in (args.processes or ("1,2,4,8" if cuda else "1,2,4")).split(",")]
     if cuda:
         counts = [n for n in counts if n <= torch.cuda.device_count()] or [1]
-    policies = (args.threads or ("auto" if cuda else "auto,1")).split(",")
+    policies = (args.threads or ("auto" if cuda else "1,auto")).split(",")
     if args.dry_run:
         counts, policies, args.batch, args.crop, args.steps, args.warmup, args.rounds = [2], ["1"], 2, 32, 1, 0, 1
         args.set = [*args.set, "generator.blocks=2", "generator.width=4", "pretext.d_width=8"]
