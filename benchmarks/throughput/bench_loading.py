@@ -62,11 +62,9 @@ def write_corpus(root: Path, n: int, size: int = 224, sources: int = 4, unique: 
 
 
 def build(name: str, **values):
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
-    cls = registry.load("data", name)
-    return cls(build_dataclass(cls.Config, values, "data"), "train")
+    return build_dataset(name, values, "train")
 
 
 def measure_rows(src: Path, packed_dir: Path, args: argparse.Namespace) -> list[tuple[str, float]]:

@@ -21,6 +21,7 @@ SCRIPTS = {
     "benchmarks.throughput.bench_cli_startup": [],
     "benchmarks.throughput.bench_ddp": [],
     "benchmarks.throughput.bench_degrade": ["--device", "cpu", "--repeats", "1", "--warmup", "0"],
+    "benchmarks.throughput.bench_degrade_kernel": [],
     "benchmarks.throughput.bench_dwidth": [],
     "benchmarks.throughput.bench_generators": [],
     "benchmarks.throughput.bench_hdf5_chunks": [],

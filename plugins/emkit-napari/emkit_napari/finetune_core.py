@@ -17,7 +17,7 @@ import dataclasses
 import datetime as _dt
 import shlex
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
 import numpy as np
 
@@ -25,6 +25,8 @@ from emkit import EmkitError
 from emkit.api import STOP, Callback, EpochInfo, StartInfo, StepInfo
 from emkit_napari.predict_core import Cancelled
 
+#: "foreground": every label > 0 is the object; "classes": label values are class ids.
+LabelMode = Literal["foreground", "classes"]
 #: Restoration tasks learn from an image target; segmentation from labels.
 SEGMENTATION = "segmentation"
 #: Sub-folder of the runs folder holding the datasets written from layers.

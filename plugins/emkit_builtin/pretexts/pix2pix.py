@@ -16,6 +16,7 @@ from typing import Any, Literal, Optional
 import torch
 from torch import nn
 
+from emkit.config.ranges import ranged
 from emkit.interfaces import Pretext
 from emkit.ops import DegradeRanges, degrade_pair, sample_degrade_params
 from emkit.plugin_api import StepContext, from_model, to_model
@@ -26,17 +27,17 @@ from emkit_builtin.pretexts.patchgan import PatchDiscriminator, width_for
 @dataclasses.dataclass
 class Pix2PixConfig:
     #: Side of the square training crops (the paper uses 256).
-    crop: int = dataclasses.field(default=128, metadata={"range": (16, 8192)})
-    lambda_l1: float = dataclasses.field(default=100.0, metadata={"range": (0, 1000000.0)})
+    crop: int = ranged(128, 16, 8192)
+    lambda_l1: float = ranged(100.0, 0, None)
     gan_loss: Literal["lsgan", "vanilla"] = "lsgan"
-    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
-    beta1: float = dataclasses.field(default=0.5, metadata={"range": (0, 1), "exclusive_max": True})
-    beta2: float = dataclasses.field(default=0.999, metadata={"range": (0, 1), "exclusive_max": True})
+    lr: float = ranged(2e-4, 0, 10, exclusive_min=True)
+    beta1: float = ranged(0.5, 0, 1, exclusive_max=True)
+    beta2: float = ranged(0.999, 0, 1, exclusive_max=True)
     #: Discriminator depth (3 → 70×70 patches), width and normalisation; width None =
     #: follows the generator's scale in [8, 64] (U-Net width, HRNet branch width; see
     #: patchgan.width_for).
-    d_layers: int = dataclasses.field(default=3, metadata={"range": (1, 8)})
-    d_width: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1024)})
+    d_layers: int = ranged(3, 1, 8)
+    d_width: Optional[int] = ranged(None, 1, 1024)
     d_norm: Literal["batch", "instance", "none"] = "batch"
     #: Degradation ranges (see emkit.ops.DegradeRanges for each field and its default).
     degrade: DegradeRanges = dataclasses.field(default_factory=DegradeRanges)

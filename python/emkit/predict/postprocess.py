@@ -2,7 +2,7 @@
 
 Three kinds (chosen by ``model_loading`` from how the run was trained):
 
-``image``       restoration / pretext runs: model space ``y`` → ``(y + 1) / 2`` clamped
+``image``       restoration / pretext runs: model space ``y`` → ``from_model(y)`` clamped
                 to [0, 1] (as evaluation does) → ``<stem>_pred.tif`` (float32).
 ``binary``      segmentation with one output channel: ``sigmoid`` → probability of the
                 foreground → ``<stem>_prob.tif`` (float32) and ``<stem>_mask.tif``
@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 import torch
+
+from emkit.plugin_api import from_model
 
 Kind = Literal["image", "binary", "multiclass"]
 
@@ -56,7 +58,7 @@ class OutputHead:
     def activate(self, y: torch.Tensor) -> torch.Tensor:
         """Raw generator output (model space / logits) → output space, point-wise."""
         if self.kind == "image":
-            return ((y.float() + 1.0) * 0.5).clamp(0.0, 1.0)
+            return from_model(y.float()).clamp(0.0, 1.0)
         if self.kind == "binary":
             return torch.sigmoid(y.float())
         return torch.softmax(y.float(), dim=1)

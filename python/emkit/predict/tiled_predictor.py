@@ -2,7 +2,8 @@
 
 ``TiledPredictor.predict`` walks the tile grid (``tile_grid``) in raster order. Each
 tile's pixels are gathered from the source rows through the padding index maps
-(``padding``), normalised, batched onto the device, run through the generator (with
+(``padding``), normalised to [0, 1] (the run's intensity rule), batched onto the device,
+mapped to model space (``plugin_api.to_model``), run through the generator (with
 test-time augmentation if asked), activated into output space (``postprocess``),
 weighted by the tile's blending window and added into a *band* of output rows. Rows
 above the next unprocessed tile are final -- no later tile touches them -- so they are
@@ -22,6 +23,7 @@ from torch import nn
 
 from emkit.data.intensity import Scaling
 from emkit.engine.runtime.devices import channels_last_default
+from emkit.plugin_api import to_model
 from emkit.predict.padding import PadPlan
 from emkit.predict.postprocess import OutputHead
 from emkit.predict.tile_grid import Overlap, Tile, TileGrid, plan_overlap, round_up
@@ -153,19 +155,17 @@ class TiledPredictor:
     @staticmethod
     def _tile_input(read_rows: RowReader, rows: np.ndarray, cols: np.ndarray, t: Tile, grid: TileGrid,
                     scaling: Scaling, out: np.ndarray) -> None:
-        """Write the tile's pixels in model space (``2·unit - 1``) into ``out``, gathered through
-        the padding maps."""
+        """Write the tile's pixels in [0, 1] units into ``out``, gathered through the padding maps."""
         ridx = rows[t.y : t.y + grid.tile_h]
         cidx = cols[t.x : t.x + grid.tile_w]
         r0 = int(ridx.min())
         strip = read_rows(r0, int(ridx.max()) + 1)
         out[...] = scaling(strip[:, (ridx - r0)[:, None], cidx[None, :]])  # one gather, no full-width copy
-        out *= 2.0
-        out -= 1.0
 
     def _run(self, inputs: np.ndarray, weights: torch.Tensor) -> np.ndarray:
         """Outputs of one batch weighted by ``weights`` (``(B, th, tw)``, on the device), on the CPU."""
-        x = torch.from_numpy(inputs).to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+        unit = torch.from_numpy(inputs).to(self.device, non_blocking=True)
+        x = to_model(unit).contiguous(memory_format=self.memory_format)
         w = weights[:, None]
 
         def forward(t: torch.Tensor) -> torch.Tensor:

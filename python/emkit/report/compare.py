@@ -15,7 +15,8 @@ it holds mean ± std, min–max and n over the runs that differ only in seed.
 The paired table subtracts, seed by seed, each R run from the P run of the same model,
 size and seed (P − R), with the number of seeds where P was better. Baseline rows
 (identity, all-background, all-foreground, constant mean; ``report/baselines.py``) are
-computed on the same test split as the runs.
+computed on the same test split as the runs. The ``<metric>_identity`` columns tasks log
+(the input's own score, equal for every model) get no table of their own.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from emkit.engine.runs.keep_best import higher_is_better
-from emkit.report.runs import RunSummary, load_run
+from emkit.report.runs import RunSummary, is_baseline_column, load_run
 
 #: Metric shown first per objective.
 PRIMARY = {"segmentation": "dice"}
@@ -87,10 +88,14 @@ def run_values(run: RunSummary) -> dict[tuple[str, Any], float]:
         row = run.epochs.get(epoch, {})
         for key, value in row.items():
             prefix, _, metric = key.partition("_")
+            if is_baseline_column(key, row):
+                continue
             if prefix == "test" or (prefix == "val" and f"test_{metric}" not in row):
                 out[(metric, epoch)] = value
-    for metric, value in _best_metrics(run).items():
-        out[(metric, BEST)] = value
+    best = _best_metrics(run)
+    for metric, value in best.items():
+        if not is_baseline_column(metric, best):
+            out[(metric, BEST)] = value
     return out
 
 

@@ -15,7 +15,7 @@ from emkit.engine.runs.weights import load_tensors, read_spec, resolve_weights
 from emkit.errors import EmkitError
 from emkit.interfaces import Generator
 from emkit.models import build_generator
-from emkit.models.init_schemes import apply_init
+from emkit.models.init_schemes import apply_init, task_scheme
 
 
 def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Generator:
@@ -30,7 +30,7 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
         if out_channels is not None and gen.out_channels != out_channels:
             gen.replace_head(out_channels)
         if cfg.plugin_name("task") is not None:  # the pretext keeps the generator's own (pix2pix) init
-            apply_init(gen, getattr(cfg.plugin_config("task"), "random_init", "default"))
+            apply_init(gen, task_scheme(cfg.plugin_config("task")))
         return gen
     if init == "self":  # the run's own pretext stage (engine/launch/self_pretrain.py)
         from emkit.engine.runs.run_dir import stage_dir

@@ -101,12 +101,9 @@ def mix_section(cfg: ResolvedConfig) -> dict[str, Any]:
 
 
 def _pooled_images(mix: dict[str, Any]) -> int:
-    from emkit import registry
-    from emkit.config import build_dataclass
+    from emkit.data.build import build_dataset
 
-    cls = registry.load("data", "mix")
-    values = {k: v for k, v in mix.items() if k != "name"}
-    return len(cls(build_dataclass(cls.Config, values, "data", owner="the init=self pretext data"), "train"))
+    return len(build_dataset("mix", {k: v for k, v in mix.items() if k != "name"}, "train"))
 
 
 def pretext_section(cfg: ResolvedConfig) -> dict[str, Any]:
