@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: module -> extra arguments of its dry run (studies get a work folder of their own).
 SCRIPTS = {
     "benchmarks.throughput.bench_cli_startup": [],
+    "benchmarks.throughput.bench_ddp": [],
     "benchmarks.throughput.bench_degrade": ["--device", "cpu", "--repeats", "1", "--warmup", "0"],
     "benchmarks.throughput.bench_degrade_kernel": [],
     "benchmarks.throughput.bench_dwidth": [],

@@ -104,7 +104,16 @@ class RunConfig:
     preset: Optional[str] = None
     #: "none" runs in this process; "torchrun" relaunches under torchrun with `devices`.
     launcher: Literal["none", "torchrun"] = "none"
+    #: Processes per machine with launcher=torchrun (torchrun --nproc_per_node).
     devices: int = ranged(1, 1, 1024)
+    #: Machines of a launcher=torchrun run (torchrun --nnodes); run the same command on each.
+    nodes: int = ranged(1, 1, 100_000)
+    #: "host:port" of the rendezvous every machine joins when nodes > 1 (torchrun --rdzv_endpoint).
+    rdzv_endpoint: Optional[str] = None
+    #: Seconds to wait for the rendezvous: reaching its host and every machine joining.
+    rdzv_timeout: int = ranged(600, 1, 1_000_000)
+    #: Times torchrun restarts the processes after one fails; each restart resumes the run folder.
+    max_restarts: int = ranged(0, 0, 1_000_000)
     logger: Literal["csv", "tensorboard"] = "csv"
     #: Epochs after which the test split is evaluated (the paper uses 5, 30, 60); each
     #: must be within ``train.epochs`` (checked during resolution).
