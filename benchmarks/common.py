@@ -8,6 +8,7 @@
 * ``write_results(path, text)`` writes the file whole (atomically) with a first line that
   names the exact command that produced it, so every number in it can be regenerated;
   hand-written readings never go inside it (they live in ``<name>_reading.md``).
+* ``optional_import(name)``: the one way to import an optional package (None if missing).
 """
 
 from __future__ import annotations
@@ -72,3 +73,18 @@ def report(text: str, results: str | None, **fields: str) -> None:
     print(text, flush=True)
     if results:
         write_results(results.format(**fields), text)
+
+
+def optional_import(name: str):
+    """Module ``name``, or None when it (or one of its dependencies) is not installed.
+
+    Optional packages (kornia) are imported only through this, so every benchmark runs
+    where they are missing -- as on a GPU machine set up with ``pip install --no-deps``
+    (``gpu_check --dry-run`` runs every step with kornia made unimportable to prove it).
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None

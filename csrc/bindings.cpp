@@ -196,6 +196,42 @@ PYBIND11_MODULE(_C, m) {
       "Fused warp + blur + noise on CUDA, asynchronous on `cuda_stream`; `seed_device` (0 or a "
       "device int64 pointer) overrides `seed`.");
 
+  m.def(
+      "degrade_cuda_host_roundtrip",
+      [](py::bytes input, int in_dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+         py::bytes params, int64_t out_h, int64_t out_w, bool want_clean, bool want_degraded,
+         int out_dtype, uint64_t seed, std::vector<uint8_t> degrade, std::vector<uint8_t> nearest,
+         bool seed_in_device_memory, int device) {
+        const std::string in = input, par = params;
+        const int64_t elem = in_dtype == 0 ? 1 : (in_dtype == 1 ? 2 : 4);
+        if (static_cast<int64_t>(in.size()) != batch * channels * in_h * in_w * elem ||
+            static_cast<int64_t>(par.size()) != batch * emkit::kParamCount * 4)
+          throw std::invalid_argument("input/params byte counts do not match the sizes");
+        const size_t out_bytes = static_cast<size_t>(batch * channels * out_h * out_w * (out_dtype == 1 ? 2 : 4));
+        std::string clean(want_clean ? out_bytes : 0, '\0'), degraded(want_degraded ? out_bytes : 0, '\0');
+        emkit::DegradeArgs a =
+            make_args(reinterpret_cast<uintptr_t>(in.data()), in_dtype, batch, channels, in_h, in_w,
+                      reinterpret_cast<uintptr_t>(par.data()), out_h, out_w,
+                      want_clean ? reinterpret_cast<uintptr_t>(&clean[0]) : 0,
+                      want_degraded ? reinterpret_cast<uintptr_t>(&degraded[0]) : 0, out_dtype, seed,
+                      degrade, nearest);
+        const char* err = nullptr;
+        {
+          py::gil_scoped_release nogil;
+          err = emkit::degrade_cuda_host_roundtrip(a, device, seed_in_device_memory);
+        }
+        if (err) throw std::runtime_error(std::string("degrade_cuda: ") + err);
+        return py::make_tuple(want_clean ? py::object(py::bytes(clean)) : py::object(py::none()),
+                              want_degraded ? py::object(py::bytes(degraded)) : py::object(py::none()));
+      },
+      py::arg("input"), py::arg("in_dtype"), py::arg("batch"), py::arg("channels"),
+      py::arg("in_h"), py::arg("in_w"), py::arg("params"), py::arg("out_h"), py::arg("out_w"),
+      py::arg("want_clean"), py::arg("want_degraded"), py::arg("out_dtype"), py::arg("seed"),
+      py::arg("degrade_channels"), py::arg("nearest_channels"), py::arg("seed_in_device_memory"),
+      py::arg("device"),
+      "degrade_cuda on host bytes (copies in, runs, waits, copies out): the self-check child's "
+      "entry, usable without torch. Returns (clean bytes or None, degraded bytes or None).");
+
   m.def("cuda_clear_error", &emkit::cuda_clear_error,
         "Clear (and return) the runtime's last non-sticky CUDA error ('' when none).");
   m.def("cuda_device_capability", &emkit::cuda_device_capability, py::arg("device"),

@@ -4,12 +4,17 @@ Imports are read with ``ast`` (nothing is imported), including those inside func
 a lazy import is still a dependency.
 
 * ``python/emkit``: no cycle between modules or between packages, and every import points
-  to the same or a lower layer (``LAYERS``: cli → export/predict/testing/report → engine
-  → data/ops/models → config/registry → interfaces → plugin_api).
+  to the same or a lower layer (``LAYERS``: cli → api → export/predict/testing/report →
+  engine → data/ops/models → config/registry → interfaces → plugin_api/storage/console).
+* Front ends sit on the public API: the CLI and the napari plugin never import
+  ``emkit.engine``, ``emkit.cli`` (the napari plugin) or an underscore module; the napari
+  plugin imports only ``emkit`` itself, ``emkit.api`` and the plugin API it registers with.
 * Plugins (``plugins/emkit_builtin``, ``plugins/emkit-atomfinder``) import from emkit only
-  what docs/plugins.md lists in its "Public plugin API" table -- never ``emkit.engine``.
-* No function in ``python/emkit`` (or the napari plugin) has more than ``MAX_FUNCTION_LINES`` lines of its own
-  (nested functions and classes are measured separately).
+  what docs/plugins.md lists in its "Public plugin API" table -- never ``emkit.engine`` or
+  an underscore module.
+* No function in ``python/emkit``, the plugins or ``benchmarks/`` has more than
+  ``MAX_FUNCTION_LINES`` lines, its nested functions and classes included (a closure-heavy
+  function is still one long function).
 """
 
 from __future__ import annotations
@@ -23,18 +28,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "python"
 PLUGIN_PACKAGES = [ROOT / "plugins" / "emkit_builtin", ROOT / "plugins" / "emkit-atomfinder" / "emkit_atomfinder"]
-#: The napari plugin, a front end (it may use the engine): only the function-length rule applies.
+#: The napari plugin, a front end on the public API.
 NAPARI_PACKAGE = ROOT / "plugins" / "emkit-napari" / "emkit_napari"
+#: What the napari plugin may import from emkit.
+NAPARI_ALLOWED = ("emkit", "emkit.api", "emkit.plugin_api", "emkit.interfaces")
+BENCHMARKS = ROOT / "benchmarks"
 MAX_FUNCTION_LINES = 80
 
 #: Lowest first; a module may import its own layer and the ones below.
 LAYERS: list[tuple[str, ...]] = [
-    ("emkit", "emkit._version", "emkit.errors", "emkit.plugin_api", "emkit.storage"),
+    ("emkit", "emkit._version", "emkit.errors", "emkit.plugin_api", "emkit.storage", "emkit.console"),
     ("emkit.interfaces",),
     ("emkit.config", "emkit.registry"),
     ("emkit.data", "emkit.ops", "emkit.models", "emkit._C"),
     ("emkit.engine",),
     ("emkit.export", "emkit.predict", "emkit.testing", "emkit.report"),
+    ("emkit.api",),
     ("emkit.cli", "emkit.__main__"),
 ]
 
@@ -153,24 +162,60 @@ def test_plugins_import_only_the_public_api(package):
     wrong = []
     for path in sorted(package.rglob("*.py")):
         for dep in imported_modules(path, module_name(path, package.parent), set()):
-            if dep.split(".")[0] == "emkit" and not any(dep == p or dep.startswith(p + ".") for p in public):
+            if dep.split(".")[0] == "emkit" and (underscore_module(dep) or
+                                                 not any(dep == p or dep.startswith(p + ".") for p in public)):
                 wrong.append(f"{path.relative_to(ROOT)} imports {dep}")
     assert wrong == [], "not in docs/plugins.md's public plugin API:\n" + "\n".join(wrong)
 
 
 def own_lines(node: ast.AST) -> int:
-    """Lines of a function excluding nested functions/classes (counted on their own)."""
-    lines = set(range(node.lineno, node.end_lineno + 1))
-    for child in ast.walk(node):
-        if child is not node and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            start = min([child.lineno] + [d.lineno for d in child.decorator_list])
-            lines -= set(range(start, child.end_lineno + 1))
-    return len(lines)
+    """Lines of a function from its first decorator to its end, nested functions and classes included."""
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return node.end_lineno - start + 1
+
+
+def underscore_module(dep: str) -> bool:
+    """``emkit._C``, ``emkit.ops._reference``: a private module (``__init__`` and dunders excepted)."""
+    return any(part.startswith("_") and not part.startswith("__") for part in dep.split("."))
+
+
+def front_end_imports(package: Path) -> list[tuple[str, str]]:
+    """(file, imported emkit module) for every emkit import in ``package`` (lazy ones included)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for dep in imported_modules(path, module_name(path, package.parent), set()):
+            if dep.split(".")[0] == "emkit":
+                found.append((str(path), dep))
+    return found
+
+
+def test_the_cli_sits_on_the_public_api():
+    wrong = [f"{f} imports {d}" for f, d in front_end_imports(PACKAGE / "emkit" / "cli")
+             if d.startswith("emkit.engine") or underscore_module(d)]
+    assert wrong == [], "the CLI must use emkit.api, not the engine or private modules:\n" + "\n".join(wrong)
+
+
+def test_the_napari_plugin_uses_only_the_public_api():
+    wrong = [f"{f} imports {d}" for f, d in front_end_imports(NAPARI_PACKAGE)
+             if not any(d == a or (a != "emkit" and d.startswith(a + ".")) for a in NAPARI_ALLOWED)]
+    assert wrong == [], "the napari plugin may import only " + ", ".join(NAPARI_ALLOWED) + ":\n" + "\n".join(wrong)
+
+
+def test_the_front_end_checks_see_a_violation(tmp_path):
+    pkg = tmp_path / "emkit_napari"
+    pkg.mkdir()
+    (pkg / "w.py").write_text("def f():\n    from emkit.engine.loop import trainer\n    import emkit._C\n")
+    deps = {d for _, d in front_end_imports(pkg)}
+    assert deps == {"emkit.engine.loop", "emkit._C"}
+    assert underscore_module("emkit._C") and underscore_module("emkit.ops._reference")
+    assert not underscore_module("emkit.api") and not underscore_module("emkit")
 
 
 def test_functions_are_short():
     long = []
-    for path in sorted([*PACKAGE.rglob("*.py"), *NAPARI_PACKAGE.rglob("*.py")]):
+    sources = [*PACKAGE.rglob("*.py"), *NAPARI_PACKAGE.rglob("*.py"), *BENCHMARKS.rglob("*.py"),
+               *(p for package in PLUGIN_PACKAGES for p in package.rglob("*.py"))]
+    for path in sorted(sources):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and own_lines(node) > MAX_FUNCTION_LINES:
                 long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({own_lines(node)} lines)")

@@ -1,13 +1,14 @@
-"""Measure the two choices behind a fair P-vs-R comparison (issue 12), on emkit's synthetic tasks.
+"""Measure the two choices behind a fair P-vs-R comparison, on emkit's synthetic tasks.
 
 1. ``random``: downstream training from random weights with each ``task.random_init``
    scheme (default = PyTorch per layer, kaiming, pix2pix N(0, 0.02)); prints the
    validation metric after every epoch, mean over seeds, side by side.
 2. ``warmup``: fine-tunes a small pix2pix-pretrained U-Net on background removal and
    prints the validation L1 *before* fine-tuning (the pretrained model applied directly)
-   and after each early epoch: as before issue 12 (no warm-up, BatchNorm statistics
-   updated), with warm-up only, with the new defaults (warm-up, BatchNorm statistics
-   frozen: ``train.norm_stats``), and with ``train.head_first_steps`` on top.
+   and after each early epoch: without warm-up and with BatchNorm statistics updated (how
+   emkit fine-tuned before these defaults; CHANGELOG.md), with warm-up only, with the
+   restoration defaults (warm-up, BatchNorm statistics frozen: ``train.norm_stats``), and
+   with ``train.head_first_steps`` on top.
 
 Everything runs through ``emkit.engine.launch.start`` (what ``emkit run`` does) on CPU.
 

@@ -6,12 +6,13 @@
    split at three epochs (the paper's 5/30/60, scaled down).
 3. Print the comparison table (``emkit compare``) and the total time.
 
-Since issue 12 the comparison is fair by default: random init uses PyTorch's per-layer
-default (``task.random_init=default``; ``--random-init pix2pix`` reproduces the old
-baseline), fine-tuning warms the learning rate up and keeps the pretrained BatchNorm
-statistics, every run keeps its best-by-validation weights (evaluated on the test split
-as the ``best`` column), and the report adds min–max, paired per-seed P − R differences
-and trivial baselines on the same test split.
+The comparison is fair by default: random init uses PyTorch's per-layer default
+(``task.random_init=default``; ``--random-init pix2pix`` reproduces the baseline of
+``reproduce_paper_cpu.md``, made before these defaults; CHANGELOG.md), fine-tuning warms
+the learning rate up and keeps the pretrained BatchNorm statistics where the task asks
+for it, every run keeps its best-by-validation weights (evaluated on the test split as
+the ``best`` column), and the report adds min–max, paired per-seed P − R differences and
+trivial baselines on the same test split.
 
 Sized for a 2-core CPU in about 15 minutes with the defaults; ``--dry-run`` is a smoke-size
 version. Everything runs through the public CLI machinery (``emkit.engine.launch.start``), so
@@ -43,7 +44,7 @@ def main() -> None:
     ap.add_argument("--finetune-epochs", type=int, default=30)
     ap.add_argument("--labelled", type=int, default=24, help="training images per downstream task")
     ap.add_argument("--random-init", default="default", choices=["default", "kaiming", "pix2pix"],
-                    help="task.random_init of the R runs (pix2pix = the baseline before issue 12)")
+                    help="task.random_init of the R runs (pix2pix = the baseline of reproduce_paper_cpu.md)")
     add_results_flag(ap, "reproduce_paper_cpu.md")
     add_dry_run_flag(ap)
     args = ap.parse_args()

@@ -32,8 +32,7 @@ def main() -> None:
     epochs = 1 if args.dry_run else args.epochs
     import h5py
 
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
     tmp = Path(tempfile.mkdtemp())
     rng = np.random.default_rng(0)
@@ -42,13 +41,12 @@ def main() -> None:
                           chunks=(8, 1, side, side), compression="gzip")
         fh.create_dataset("maps", data=(rng.random((24, 2, side, side)) > 0.5).astype(np.float32),
                           chunks=(8, 2, side, side), compression="gzip")
-    cls = registry.load("data", "au-hdf5")
     order = np.random.default_rng(1).permutation(24)
     results = {}
     for label, cache, per_item in (("per-item reads", "none", True), ("chunk-aware", "none", False),
                                    ("chunk-aware + cache", "auto", False)):
-        ds = cls(build_dataclass(cls.Config, {"root": str(tmp / "au.h5"), "val_fraction": 0.0,
-                                              "test_fraction": 0.0, "cache": cache}, "data"))
+        ds = build_dataset("au-hdf5", {"root": str(tmp / "au.h5"), "val_fraction": 0.0, "test_fraction": 0.0,
+                                       "cache": cache})
         if per_item:
             ds._item = lambda rel, key, i, ds=ds: np.asarray(ds._file(rel)[key][i])
         per_epoch = []

@@ -62,11 +62,59 @@ def write_corpus(root: Path, n: int, size: int = 224, sources: int = 4, unique: 
 
 
 def build(name: str, **values):
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
-    cls = registry.load("data", name)
-    return cls(build_dataclass(cls.Config, values, "data"), "train")
+    return build_dataset(name, values, "train")
+
+
+def measure_rows(src: Path, packed_dir: Path, args: argparse.Namespace) -> list[tuple[str, float]]:
+    """Images/s of each loading method over the corpus (best of ``args.repeats``)."""
+    from emkit.data.readers import list_images, read_image
+
+    files = [src / f for f in list_images(src)]
+    folder = build("folder", root=str(src), val_fraction=0.0)
+    packed = build("packed", root=str(packed_dir), val_fraction=0.0)
+    assert len(folder) == len(packed) == args.files
+    rng = np.random.default_rng(0)
+
+    def read_files() -> int:
+        for f in files:
+            read_image(f)
+        return len(files)
+
+    def folder_items() -> int:
+        for i in range(len(folder)):
+            folder[i]
+        return len(folder)
+
+    def packed_items() -> int:
+        for i in range(len(packed)):
+            packed[i]
+        return len(packed)
+
+    def packed_batches() -> int:
+        order = rng.permutation(len(packed))
+        n = 0
+        for s in range(0, len(order), args.batch):
+            n += packed.batch(order[s : s + args.batch])["image"].shape[0]
+        return n
+
+    def loader(ds) -> Callable[[], int]:
+        def go() -> int:
+            dl = torch.utils.data.DataLoader(ds, batch_size=args.batch, shuffle=True, num_workers=0)
+            return sum(b["image"].shape[0] for b in dl)
+
+        return go
+
+    rows = [
+        ("file by file: read_image (tifffile)", best_rate(read_files, args.repeats)),
+        ("folder dataset __getitem__", best_rate(folder_items, args.repeats)),
+        ("packed dataset __getitem__ (zero-copy)", best_rate(packed_items, args.repeats)),
+        (f"packed.batch gather ({args.batch}, random order)", best_rate(packed_batches, args.repeats)),
+        (f"DataLoader(folder), batch {args.batch}, shuffled", best_rate(loader(folder), args.repeats)),
+        (f"DataLoader(packed), batch {args.batch}, shuffled", best_rate(loader(packed), args.repeats)),
+    ]
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
 
     from emkit.data.packed import pack_folder
-    from emkit.data.readers import list_images, read_image
 
     tmp = Path(tempfile.mkdtemp(prefix="emkit-bench-", dir=args.workdir))
     try:
@@ -95,49 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         pack_folder(src, packed_dir)
         t_pack = time.perf_counter() - t
 
-        files = [src / f for f in list_images(src)]
-        folder = build("folder", root=str(src), val_fraction=0.0)
-        packed = build("packed", root=str(packed_dir), val_fraction=0.0)
-        assert len(folder) == len(packed) == args.files
-        rng = np.random.default_rng(0)
-
-        def read_files() -> int:
-            for f in files:
-                read_image(f)
-            return len(files)
-
-        def folder_items() -> int:
-            for i in range(len(folder)):
-                folder[i]
-            return len(folder)
-
-        def packed_items() -> int:
-            for i in range(len(packed)):
-                packed[i]
-            return len(packed)
-
-        def packed_batches() -> int:
-            order = rng.permutation(len(packed))
-            n = 0
-            for s in range(0, len(order), args.batch):
-                n += packed.batch(order[s : s + args.batch])["image"].shape[0]
-            return n
-
-        def loader(ds) -> Callable[[], int]:
-            def go() -> int:
-                dl = torch.utils.data.DataLoader(ds, batch_size=args.batch, shuffle=True, num_workers=0)
-                return sum(b["image"].shape[0] for b in dl)
-
-            return go
-
-        rows = [
-            ("file by file: read_image (tifffile)", best_rate(read_files, args.repeats)),
-            ("folder dataset __getitem__", best_rate(folder_items, args.repeats)),
-            ("packed dataset __getitem__ (zero-copy)", best_rate(packed_items, args.repeats)),
-            (f"packed.batch gather ({args.batch}, random order)", best_rate(packed_batches, args.repeats)),
-            (f"DataLoader(folder), batch {args.batch}, shuffled", best_rate(loader(folder), args.repeats)),
-            (f"DataLoader(packed), batch {args.batch}, shuffled", best_rate(loader(packed), args.repeats)),
-        ]
+        rows = measure_rows(src, packed_dir, args)
         base = rows[0][1]
         lines = [
             "emkit loading benchmark: 224x224 uint8 TIFFs, file by file vs packed shards",

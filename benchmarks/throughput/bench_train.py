@@ -1,17 +1,24 @@
-"""Pix2Pix pretext training throughput: fused degradation op vs a kornia pipeline.
+"""Pix2Pix pretext training throughput and the data share of a step: fused op vs kornia vs plain torch.
 
 For each generator (unet, hrnet) it runs full pix2pix training steps (D step + G step,
-Adam) on the same model and data, feeding the step either with the fused op
-(``emkit.ops.degrade_pair``, the default) or with the equivalent kornia pipeline
-(RandomRotation + RandomCrop + flips, then RandomGaussianBlur + RandomGaussianNoise), and
-prints images/s, milliseconds per step and the fraction of step time spent producing the
-(clean, degraded) pairs, measured side by side in one run (interleaved, median).
+Adam) on the same model and data, feeding the step with (clean, degraded) pairs made by
 
-Targets: with the fused op, data ≤ 5 % of step time on CPU; ≤ 2 % on a GPU at batch 128,
-256², bf16 (``--preset gpu``).
+* ``fused``: the fused op (``emkit.ops.degrade_pair``, what training uses);
+* ``kornia`` (only when kornia is installed): RandomRotation + RandomCrop + flips, then
+  RandomGaussianBlur + RandomGaussianNoise;
+* ``torch``: plain torch driven by the same random parameters (``grid_sample`` warp,
+  grouped-conv blur, Poisson and Gaussian noise; benchmarks/degrade_pipelines.py),
 
-    python -m benchmarks.throughput.bench_train                         # CPU: batch 8, 128² crops
-    python -m benchmarks.throughput.bench_train --preset gpu --results  # CUDA: batch 128, 256², bf16
+and prints images/s, milliseconds per step, the milliseconds and the fraction of step time
+spent producing the pairs (``ctx.data_timer``: synchronised, so real), and each step time
+relative to the fused op's -- measured side by side in one run (interleaved, median). The
+data share answers "is training data-bound?" for each pipeline.
+
+Targets: with the fused op, data <= 5 % of step time on CPU; <= 2 % on a GPU at batch 128,
+256^2, bf16 (``--preset gpu``).
+
+    python -m benchmarks.throughput.bench_train                         # CPU: batch 8, 128^2 crops
+    python -m benchmarks.throughput.bench_train --preset gpu --results  # CUDA: batch 128, 256^2, bf16
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import time
 
 import torch
 
-from benchmarks.common import add_dry_run_flag, add_results_flag, report
+from benchmarks.common import add_dry_run_flag, add_results_flag, optional_import, report
+from benchmarks.degrade_pipelines import kornia_modules, torch_degrade
 
 
 def build(generator: str, device: torch.device, crop: int, gen_overrides: list[str], compile_: bool = False,
@@ -65,19 +73,13 @@ def interleaved_seconds(variants: dict, batch, steps: int) -> dict[str, float]:
 
 
 def kornia_pairs(objective, crop: int, device: torch.device):
-    """A ``make_pairs`` replacement built from kornia.augmentation with the same ranges."""
-    import math
-
-    import kornia.augmentation as K
-
+    """A ``make_pairs`` replacement built from kornia.augmentation with the same ranges; None without kornia."""
     from emkit.plugin_api import to_model
 
-    r = objective.config.degrade
-    geometry = torch.nn.Sequential(K.RandomRotation(r.rotation, p=1.0), K.RandomCrop((crop, crop)),
-                                   K.RandomHorizontalFlip(p=r.flip_prob)).to(device)
-    radius = math.ceil(3 * r.sigma[1])
-    photometric = torch.nn.Sequential(K.RandomGaussianBlur(2 * radius + 1, r.sigma, p=r.blur_prob),
-                                      K.RandomGaussianNoise(std=sum(r.noise) / 2, p=r.noise_prob)).to(device)
+    modules = kornia_modules(objective.config.degrade, crop, device)
+    if modules is None:
+        return None
+    geometry, photometric = modules
 
     def make_pairs(batch, ctx):
         with ctx.data_timer(), torch.no_grad():
@@ -86,6 +88,37 @@ def kornia_pairs(objective, crop: int, device: torch.device):
         return ctx.prepare(to_model(clean)), ctx.prepare(to_model(degraded))
 
     return make_pairs
+
+
+def torch_pairs(objective, crop: int, device: torch.device):
+    """A ``make_pairs`` replacement in plain torch, driven by the same sampled parameters as the fused op."""
+    from emkit.ops import sample_degrade_params
+    from emkit.plugin_api import to_model
+
+    def make_pairs(batch, ctx):
+        images = batch["image"]
+        with ctx.data_timer():
+            params = sample_degrade_params(images.shape[0], tuple(images.shape[-2:]), (crop, crop),
+                                           objective.config.degrade, device=images.device)
+            clean, degraded = torch_degrade(images, params, crop)
+        return ctx.prepare(to_model(clean)), ctx.prepare(to_model(degraded))
+
+    return make_pairs
+
+
+def interleaved_steps(objective, ctx, batch, pipelines: dict, steps: int) -> dict[str, tuple[float, float]]:
+    """``{label: (median seconds per step, median data fraction)}``, each pipeline as the
+    objective's ``make_pairs``, after 2 warm-up steps, steps interleaved across pipelines."""
+    for pairs in pipelines.values():
+        objective.make_pairs = pairs
+        time_steps(objective, ctx, batch, 2)
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in pipelines}
+    for _ in range(steps):
+        for label, pairs in pipelines.items():
+            objective.make_pairs = pairs
+            samples[label].append(time_steps(objective, ctx, batch, 1))
+    return {label: (statistics.median(s for s, _ in rows), statistics.median(f for _, f in rows))
+            for label, rows in samples.items()}
 
 
 def time_steps(objective, ctx, batch, steps: int) -> tuple[float, float]:
@@ -136,30 +169,20 @@ def main() -> int:
              f"pix2pix step (D + G, Adam), batch {batch_size}, {crop}x{crop} crops from {side}x{side} uint8, "
              f"precision {'bf16' if device.type == 'cuda' else 'fp32'}, compile {'on' if args.compile else 'off'}, median of {args.steps} steps after 2 warm-up",
              "",
-             f"{'generator':<10} {'pipeline':<8} {'img/s':>8} {'ms/step':>9} {'data %':>7} {'speed-up':>9}"]
+             f"{'generator':<10} {'pipeline':<8} {'img/s':>8} {'ms/step':>9} {'data ms':>8} {'data %':>7} {'step/fused':>10}"]
     for name in args.generators.split(","):
         objective, ctx = build(name, device, crop, args.set, compile_=args.compile)
-        fused_pairs = objective.make_pairs
-        k_pairs = kornia_pairs(objective, crop, device)
-        results = {}
-        for label, pairs in (("fused", fused_pairs), ("kornia", k_pairs)):
-            objective.make_pairs = pairs
-            time_steps(objective, ctx, batch, 2)  # warm-up
-        # interleave so background load hits both alike
-        samples = {"fused": [], "kornia": []}
-        for _ in range(args.steps):
-            for label, pairs in (("fused", fused_pairs), ("kornia", k_pairs)):
-                objective.make_pairs = pairs
-                samples[label].append(time_steps(objective, ctx, batch, 1))
-        for label in ("fused", "kornia"):
-            results[label] = (statistics.median(s for s, _ in samples[label]),
-                              statistics.median(f for _, f in samples[label]))
-        base = results["kornia"][0]
-        for label in ("fused", "kornia"):
-            sec, frac = results[label]
-            lines.append(f"{name:<10} {label:<8} {batch_size / sec:>8.2f} {sec * 1e3:>9.1f} {100 * frac:>6.1f}% "
-                         f"{base / sec:>8.2f}x")
-        objective.make_pairs = fused_pairs
+        pipelines = {"fused": objective.make_pairs, "kornia": kornia_pairs(objective, crop, device),
+                     "torch": torch_pairs(objective, crop, device)}
+        pipelines = {label: pairs for label, pairs in pipelines.items() if pairs is not None}
+        results = interleaved_steps(objective, ctx, batch, pipelines, args.steps)
+        base = results["fused"][0]
+        for label, (sec, frac) in results.items():
+            lines.append(f"{name:<10} {label:<8} {batch_size / sec:>8.2f} {sec * 1e3:>9.1f} {sec * frac * 1e3:>8.1f} "
+                         f"{100 * frac:>6.1f}% {sec / base:>9.2f}x")
+        objective.make_pairs = pipelines["fused"]
+    if optional_import("kornia") is None:
+        lines.append("(kornia is not installed here: no kornia rows)")
     report("\n".join(lines), args.results, device=device.type)
     return 0
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks.common import add_results_flag, report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository (benchmarks/throughput/ is two levels down)
 SOURCE = ROOT / "csrc" / "cuda" / "degrade_cuda.cu"
 THREADS = 256
 

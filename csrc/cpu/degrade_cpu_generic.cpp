@@ -18,14 +18,7 @@ struct GenericIsa {
   template <typename T>
   static void warp_row_t(const T* plane, int64_t h, int64_t w, const SampleSetup& s, int64_t i,
                          int64_t j0, int64_t n, bool nearest, float scale, float* dst) {
-    const double ru = s.u0 + static_cast<double>(i) * s.du_di;
-    const double rv = s.v0 + static_cast<double>(i) * s.dv_di;
-    for (int64_t k = 0; k < n; ++k) {
-      const double j = static_cast<double>(j0 + k);
-      const double fu = ru + j * s.du_dj, fv = rv + j * s.dv_dj;
-      dst[k] = nearest ? sample_nearest(plane, h, w, fu, fv, scale)
-                       : sample_bilinear(plane, h, w, fu, fv, scale);
-    }
+    for (int64_t k = 0; k < n; ++k) dst[k] = warp_pixel(plane, h, w, s, i, j0 + k, nearest, scale);
   }
 
   // The scalar path samples the plane directly; it has no use for row pairs.

@@ -1,20 +1,26 @@
-// Device code of the CUDA degradation op (launched by degrade_cuda.cu). Kept apart from
-// the launcher so it stays a plain function of its arguments.
+// Device code of the CUDA degradation op (launched by degrade_launch.cuh). Kept apart from
+// the launcher so it stays a plain function of its arguments -- and so that
+// tests/ops/cuda_emulation can compile it, unmodified, as host C++ and run it on the CPU.
 //
 // Two kernels per call:
 //   0. setup_kernel: one thread per sample derives the sample's geometry (double) and
-//      blur taps once into a small global workspace (SampleGeom), instead of thread 0 of
-//      every tile block doing it;
+//      blur taps once into a small global workspace (SampleGeom), and marks the samples
+//      that get Poisson noise;
 //   1. degrade_kernel, one block per (sample, channel, 32x64 output tile):
 //      a. warp the tile plus a halo of `radius` pixels into shared memory (bilinear or
 //         nearest; the canvas centre in double, split into an integer and a fraction,
 //         per-pixel offsets in float). Tiles whose footprint lies inside the image take a
-//         32-bit path without reflection; only border tiles reflect (64-bit safe);
+//         path without reflection; only border tiles reflect. Planes hold < 2^31 pixels
+//         (the launcher refuses larger ones), so all input indices are 32-bit;
 //      b. clean output straight from the canvas centre (coalesced rows);
 //      c. horizontal blur canvas -> rows, vertical blur rows -> canvas; each thread
 //         computes 4 outputs per tap, so every tap weight is loaded once per 4 FMAs;
 //      d. one thread per 4 pixels (one Philox block): Poisson (only in the kPoisson
-//         variant, which handles exactly the samples with dose > 0), Gaussian, vector store.
+//         variant), Gaussian, vector store.
+//   The kPoisson variant (more registers) runs the tiles of the Poisson samples, looping
+//   over them with a grid of at most one wave that exits at once when there are none; the
+//   plain variant runs every other tile. A call without a degraded output has no Poisson
+//   work and no Poisson launch.
 // Semantics and random-number layout are those of degrade_math.h / _reference.py, so the
 // result matches the CPU kernel to float rounding.
 #pragma once
@@ -37,18 +43,15 @@ constexpr int kCanvasH = kTileH + 2 * kR;
 constexpr int kCanvasStride = kCanvasW + 1;
 constexpr int kTaps = 2 * kR + 1;
 constexpr int kBlurRows = 4;  // outputs per thread and tap in the blur passes
-
 static_assert(kTileW % 4 == 0, "tiles must hold whole Philox blocks");
 static_assert(kTileH % kBlurRows == 0, "vertical blur groups must tile the output rows");
 
 // One sample's setup, written by setup_kernel (degrade_math.h: make_sample_setup and
-// blur_weights, the same double-precision code as the CPU kernel).
+// blur_weights, the same double-precision code as the CPU kernel, clamps included).
 struct SampleGeom {
-  double u0, v0, du_di, du_dj, dv_di, dv_dj;
-  float sigma, noise, dose;
-  int radius;
+  degrade::SampleSetup s;
   float w[kTaps];
-  float pad_;
+  int poisson;  // Poisson noise on the degraded output: the sample's tiles are the kPoisson variant's
 };
 static_assert(sizeof(SampleGeom) % 16 == 0, "keep SampleGeom 16-byte aligned");
 
@@ -63,30 +66,21 @@ struct KernelArgs {
   void* out_clean;
   void* out_degraded;
   const SampleGeom* geoms;
+  int64_t batch;
   uint64_t seed;
   const int64_t* seed_device;  // non-null: read the seed here (CUDA graphs replay new noise)
   bool vec4_ok;                // out_w % 4 == 0 and outputs aligned: 4-pixel vector stores
 };
 
 __global__ void setup_kernel(const float* __restrict__ params, int64_t batch, int64_t out_h,
-                             int64_t out_w, SampleGeom* __restrict__ geoms) {
+                             int64_t out_w, bool has_degraded, SampleGeom* __restrict__ geoms) {
   const int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (b >= batch) return;
-  const degrade::SampleSetup s = degrade::make_sample_setup(params + b * kParamCount, out_h, out_w);
   SampleGeom& g = geoms[b];  // written in place: no local-memory copy of the taps
-  g.u0 = s.u0;
-  g.v0 = s.v0;
-  g.du_di = s.du_di;
-  g.du_dj = s.du_dj;
-  g.dv_di = s.dv_di;
-  g.dv_dj = s.dv_dj;
-  g.sigma = s.sigma;
-  g.noise = s.noise;
-  g.dose = s.dose;
-  g.radius = s.radius;
-  g.pad_ = 0.0f;
+  g.s = degrade::make_sample_setup(params + b * kParamCount, out_h, out_w);
   for (int k = 0; k < kTaps; ++k) g.w[k] = 0.0f;
-  if (s.radius > 0) degrade::blur_weights(s.sigma, s.radius, g.w);
+  if (g.s.radius > 0) degrade::blur_weights(g.s.sigma, g.s.radius, g.w);
+  g.poisson = has_degraded && g.s.dose > 0.0f;
 }
 
 __device__ __forceinline__ bool flag_set(const uint32_t* bits, int c) {
@@ -104,13 +98,15 @@ __device__ __forceinline__ float fetch(const T* __restrict__ plane, int idx) {
   return static_cast<float>(__ldg(plane + idx));
 }
 
-// Keeps absurd offsets (huge scale, inf) finite before conversion to integers. NaN
-// coordinates never get here: a sample whose origin is NaN along an axis samples index
-// coordinate 0 on that axis, as degrade_math.h: sanitize_coord does on the CPU.
+// Keeps absurd offsets finite before conversion to integers (make_sample_setup's clamps
+// bound them already; this is the last line of defence). NaN coordinates never get here: a
+// sample whose origin is NaN along an axis samples index coordinate 0 on that axis, as
+// degrade_math.h: sanitize_coord does on the CPU.
 __device__ __forceinline__ float clamp_offset(float t) { return fminf(fmaxf(t, -1e9f), 1e9f); }
 
 // Border path: bilinear sample at index coordinate (o.iu + tu, o.iv + tv), reflected at
-// the borders (degrade_math.h: sample_bilinear); planes hold < 2^31 pixels.
+// the borders (degrade_math.h: sample_bilinear). Planes hold < 2^31 pixels (checked by
+// the launcher), so every reflected index fits an int.
 template <typename T>
 __device__ __forceinline__ float fetch_bilinear(const T* __restrict__ plane, int h, int w,
                                                 const Origin& o, float tu, float tv) {
@@ -136,7 +132,7 @@ __device__ __forceinline__ float fetch_nearest(const T* __restrict__ plane, int 
   return fetch(plane, y * w + x);
 }
 
-// Interior path (the whole footprint inside the image): 32-bit indices, no reflection.
+// Interior path (the whole footprint inside the image): no reflection.
 template <typename T>
 __device__ __forceinline__ float fetch_bilinear_interior(const T* __restrict__ plane, int w,
                                                          int iu, int iv, float tu, float tv) {
@@ -209,7 +205,7 @@ __device__ __forceinline__ void blur4(const float* src, int m_step, int k_step, 
   for (int m = 0; m < kBlurRows; ++m) out[m] = acc[m];
 }
 
-// Warps canvas rows into shared memory; kInterior: 32-bit path without reflection.
+// Warps canvas rows into shared memory; kInterior: the path without reflection.
 template <typename T, bool kInterior>
 __device__ __forceinline__ void warp_canvas(const T* __restrict__ in_plane, int in_h, int in_w,
                                             const Origin& o, float dui, float duj, float dvi,
@@ -236,61 +232,21 @@ __device__ __forceinline__ void warp_canvas(const T* __restrict__ in_plane, int 
   }
 }
 
-// Resident blocks of 256 threads per SM the register budget is cut for, where shared
-// memory (~40 KB per block) allows that many: sm_90/sm_100 5 blocks = 48 registers (the
-// Poisson variant keeps 4 = 64 registers, spilling a few bytes only inside its rarely
-// taken rejection loop), sm_80 4 blocks; other GPUs are limited by shared memory or
-// threads per SM, so the compiler chooses freely.
-#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ == 900 || __CUDA_ARCH__ == 1000)
-constexpr int kMinBlocksPerSM = 5;
-constexpr int kMinBlocksPerSMPoisson = 4;
-#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 800
-constexpr int kMinBlocksPerSM = 4;
-constexpr int kMinBlocksPerSMPoisson = 4;
-#else
-constexpr int kMinBlocksPerSM = 1;
-constexpr int kMinBlocksPerSMPoisson = 1;
-#endif
-
-template <typename T, bool kBF16, bool kPoisson>
-__global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : kMinBlocksPerSM)
-    degrade_kernel(const T* __restrict__ input, KernelArgs ka, ChannelFlags flags) {
-  __shared__ float canvas[kCanvasH * kCanvasStride];
-  __shared__ float rows[kCanvasH * kTileW];
-  __shared__ float wts[kTaps];
-
-  const int tid = threadIdx.x;
-  const int bid = static_cast<int>(blockIdx.x);
-  const int tx = bid % ka.tiles_x;
-  const int ty = (bid / ka.tiles_x) % ka.tiles_y;
-  const int plane = bid / (ka.tiles_x * ka.tiles_y);
-  const int b = plane / ka.channels;
-  const int c = plane - b * ka.channels;
-  const SampleGeom* g = ka.geoms + b;
-  // Each (sample, channel, tile) belongs to exactly one of the two launches.
-  if ((g->dose > 0.0f) != kPoisson) return;
-  const bool nearest = flag_set(flags.nearest, c);
-  const bool degrade = ka.out_degraded != nullptr && !nearest && flag_set(flags.degrade, c);
-  const int r = degrade ? g->radius : 0;
-  const float noise = g->noise, dose = g->dose;
-  if (tid < 2 * r + 1) wts[tid] = g->w[tid];
-
-  const int64_t y0 = static_cast<int64_t>(ty) * kTileH, x0 = static_cast<int64_t>(tx) * kTileW;
-  const int64_t H = ka.out_h, W = ka.out_w;
-  const float scale = degrade::unit_scale(sizeof(T) == 1   ? InDType::kUInt8
-                                          : sizeof(T) == 2 ? InDType::kUInt16
-                                                           : InDType::kFloat32);
-  const T* in_plane = input + static_cast<int64_t>(plane) * ka.in_h * ka.in_w;
-
-  // a. warp tile + halo. The canvas centre in double (split into an integer and a
-  // fraction), plus float offsets of at most ~80 x scale pixels (error ~1e-5 pixel), so
-  // the per-pixel work is single precision (FP64 is slow on consumer GPUs).
+// Stage a: warps tile (ty, tx) of `plane` plus a halo of r pixels into the canvas
+// ((kTileH + 2r) x (kTileW + 2r) of kCanvasStride).
+template <typename T>
+__device__ __forceinline__ void warp_tile(const T* __restrict__ in_plane, const KernelArgs& ka,
+                                          const SampleGeom* g, int64_t y0, int64_t x0, int r,
+                                          bool nearest, float scale, float* canvas) {
   const int cw = kTileW + 2 * r, ch = kTileH + 2 * r;
   const int mi = ch / 2, mj = cw / 2;
-  const double du_di = g->du_di, du_dj = g->du_dj, dv_di = g->dv_di, dv_dj = g->dv_dj;
-  const double ou_raw = g->u0 + static_cast<double>(y0 - r + mi) * du_di +
+  const double du_di = g->s.du_di, du_dj = g->s.du_dj, dv_di = g->s.dv_di, dv_dj = g->s.dv_dj;
+  // The canvas centre in double (split into an integer and a fraction), plus float offsets
+  // of at most ~80 x scale pixels (error ~1e-5 x scale pixel), so the per-pixel work is
+  // single precision (FP64 is slow on consumer GPUs).
+  const double ou_raw = g->s.u0 + static_cast<double>(y0 - r + mi) * du_di +
                         static_cast<double>(x0 - r + mj) * du_dj;
-  const double ov_raw = g->v0 + static_cast<double>(y0 - r + mi) * dv_di +
+  const double ov_raw = g->s.v0 + static_cast<double>(y0 - r + mi) * dv_di +
                         static_cast<double>(x0 - r + mj) * dv_dj;
   // A NaN coordinate samples index 0 on its axis (sanitize_coord): zero origin and slopes.
   const bool nan_u = !(ou_raw == ou_raw), nan_v = !(ov_raw == ov_raw);
@@ -321,6 +277,58 @@ __global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : 
   else
     warp_canvas<T, false>(in_plane, in_h, in_w, o, dui, duj, dvi, dvj, ch, cw, mi, mj, nearest,
                           scale, canvas);
+}
+
+// Stage c: separable blur of the canvas ((kTileH + 2r) x (kTileW + 2r)) through `rows`;
+// the result goes back into canvas rows 0 .. kTileH - 1.
+__device__ __forceinline__ void blur_tile(int r, const float* wts, float* canvas, float* rows) {
+  const int tid = threadIdx.x;
+  const int taps = 2 * r + 1, ch = kTileH + 2 * r;
+  const int groups = (ch + kBlurRows - 1) / kBlurRows;
+  for (int idx = tid; idx < groups * kTileW; idx += kThreads) {
+    const int gy = idx / kTileW, x = idx - gy * kTileW;
+    const int ci = gy * kBlurRows;
+    float out[kBlurRows];
+    blur4(canvas + ci * kCanvasStride + x, kCanvasStride, 1, taps, wts, ch - ci, out);
+#pragma unroll
+    for (int m = 0; m < kBlurRows; ++m)
+      if (ci + m < ch) rows[(ci + m) * kTileW + x] = out[m];
+  }
+  __syncthreads();
+  for (int idx = tid; idx < (kTileH / kBlurRows) * kTileW; idx += kThreads) {
+    const int gy = idx / kTileW, x = idx - gy * kTileW;
+    const int y = gy * kBlurRows;
+    float out[kBlurRows];
+    blur4(rows + y * kTileW + x, kTileW, kTileW, taps, wts, kBlurRows, out);
+#pragma unroll
+    for (int m = 0; m < kBlurRows; ++m) canvas[(y + m) * kCanvasStride + x] = out[m];
+  }
+  __syncthreads();
+}
+
+// One (plane, tile): stages a-d. Every early return is uniform across the block.
+template <typename T, bool kBF16, bool kPoisson>
+__device__ __forceinline__ void degrade_tile(const T* __restrict__ input, const KernelArgs& ka,
+                                             const ChannelFlags& flags, int plane, int tile,
+                                             float* canvas, float* rows, float* wts) {
+  const int tid = threadIdx.x;
+  const int b = plane / ka.channels;
+  const int c = plane - b * ka.channels;
+  const int tx = tile % ka.tiles_x, ty = tile / ka.tiles_x;
+  const SampleGeom* g = ka.geoms + b;
+  const bool nearest = flag_set(flags.nearest, c);
+  const bool degrade = ka.out_degraded != nullptr && !nearest && flag_set(flags.degrade, c);
+  const int r = degrade ? g->s.radius : 0;
+  const float noise = g->s.noise, dose = g->s.dose;
+  if (tid < 2 * r + 1) wts[tid] = g->w[tid];
+
+  const int64_t y0 = static_cast<int64_t>(ty) * kTileH, x0 = static_cast<int64_t>(tx) * kTileW;
+  const int64_t H = ka.out_h, W = ka.out_w;
+  const float scale = degrade::unit_scale(sizeof(T) == 1   ? InDType::kUInt8
+                                          : sizeof(T) == 2 ? InDType::kUInt16
+                                                           : InDType::kFloat32);
+  const T* in_plane = input + static_cast<int64_t>(plane) * ka.in_h * ka.in_w;
+  warp_tile(in_plane, ka, g, y0, x0, r, nearest, scale, canvas);
   __syncthreads();
 
   // b. clean output
@@ -337,30 +345,8 @@ __global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : 
   }
   if (ka.out_degraded == nullptr || plain) return;
 
-  // c. separable blur; the result goes back into the canvas (rows 0..kTileH-1)
-  if (r > 0) {
-    const int taps = 2 * r + 1;
-    const int groups = (ch + kBlurRows - 1) / kBlurRows;
-    for (int idx = tid; idx < groups * kTileW; idx += kThreads) {
-      const int gy = idx / kTileW, x = idx - gy * kTileW;
-      const int ci = gy * kBlurRows;
-      float out[kBlurRows];
-      blur4(canvas + ci * kCanvasStride + x, kCanvasStride, 1, taps, wts, ch - ci, out);
-#pragma unroll
-      for (int m = 0; m < kBlurRows; ++m)
-        if (ci + m < ch) rows[(ci + m) * kTileW + x] = out[m];
-    }
-    __syncthreads();
-    for (int idx = tid; idx < (kTileH / kBlurRows) * kTileW; idx += kThreads) {
-      const int gy = idx / kTileW, x = idx - gy * kTileW;
-      const int y = gy * kBlurRows;
-      float out[kBlurRows];
-      blur4(rows + y * kTileW + x, kTileW, kTileW, taps, wts, kBlurRows, out);
-#pragma unroll
-      for (int m = 0; m < kBlurRows; ++m) canvas[(y + m) * kCanvasStride + x] = out[m];
-    }
-    __syncthreads();
-  }
+  // c. separable blur (its barriers also separate stage b's canvas reads from d's)
+  if (r > 0) blur_tile(r, wts, canvas, rows);
 
   // d. noise, one Philox block (4 pixels) per thread
   const uint64_t seed =
@@ -375,7 +361,7 @@ __global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : 
 #pragma unroll
     for (int l = 0; l < 4; ++l) v[l] = canvas[y * kCanvasStride + 4 * q + l];
     const uint64_t row_id = static_cast<uint64_t>(static_cast<int64_t>(plane) * H + gi);
-    if (kPoisson) {
+    if (kPoisson) {  // every sample of this variant has dose > 0
 #pragma unroll
       for (int l = 0; l < 4; ++l)
         if (l < count)
@@ -390,6 +376,55 @@ __global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : 
       for (int l = 0; l < 4; ++l) v[l] += noise * z[l];
     }
     store4<kBF16>(ka.out_degraded, out_plane + gi * W + gj, v, count, ka.vec4_ok);
+  }
+}
+
+// Resident blocks of 256 threads per SM the register budget is cut for, where shared
+// memory (~40 KB per block) allows that many: sm_90/sm_100 5 blocks = 48 registers (the
+// Poisson variant keeps 4 = 64 registers, spilling a few bytes only inside its rarely
+// taken rejection loop), sm_80 4 blocks; other GPUs are limited by shared memory or
+// threads per SM, so the compiler chooses freely.
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ == 900 || __CUDA_ARCH__ == 1000)
+constexpr int kMinBlocksPerSM = 5;
+constexpr int kMinBlocksPerSMPoisson = 4;
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 800
+constexpr int kMinBlocksPerSM = 4;
+constexpr int kMinBlocksPerSMPoisson = 4;
+#else
+constexpr int kMinBlocksPerSM = 1;
+constexpr int kMinBlocksPerSMPoisson = 1;
+#endif
+// Blocks per SM of the Poisson variant's grid (one wave on the GPUs tuned for above).
+constexpr int kPoissonBlocksPerSM = 4;
+
+// kPoisson = false: block i is tile i % tiles of plane i / tiles (tiles = tiles_x *
+// tiles_y), unless its sample is a Poisson sample. kPoisson = true: a grid of at most one
+// wave; all blocks exit at once when no sample is a Poisson sample, else they loop over
+// the Poisson samples' tiles.
+template <typename T, bool kBF16, bool kPoisson>
+__global__ void __launch_bounds__(kThreads, kPoisson ? kMinBlocksPerSMPoisson : kMinBlocksPerSM)
+    degrade_kernel(const T* __restrict__ input, KernelArgs ka, ChannelFlags flags) {
+  __shared__ float canvas[kCanvasH * kCanvasStride];
+  __shared__ float rows[kCanvasH * kTileW];
+  __shared__ float wts[kTaps];
+  const int tiles = ka.tiles_x * ka.tiles_y;
+  if (!kPoisson) {
+    const int bid = static_cast<int>(blockIdx.x);
+    const int plane = bid / tiles;
+    if (ka.geoms[plane / ka.channels].poisson) return;
+    degrade_tile<T, kBF16, false>(input, ka, flags, plane, bid - plane * tiles, canvas, rows, wts);
+    return;
+  }
+  int any = 0;
+  for (int64_t b = threadIdx.x; b < ka.batch && !any; b += kThreads) any = ka.geoms[b].poisson;
+  if (!__syncthreads_or(any)) return;
+  const int64_t total = ka.batch * ka.channels * tiles;
+  for (int64_t v = blockIdx.x; v < total; v += gridDim.x) {
+    const int plane = static_cast<int>(v / tiles);
+    if (!ka.geoms[plane / ka.channels].poisson) continue;
+    const int tile = static_cast<int>(v - static_cast<int64_t>(plane) * tiles);
+    degrade_tile<T, kBF16, true>(input, ka, flags, plane, tile, canvas, rows, wts);
+    __syncthreads();  // the next tile reuses the shared buffers
   }
 }
 

@@ -37,6 +37,11 @@ class StorageError(EmkitError, OSError):
     """A file or folder could not be written or read (disk full, read-only, permissions)."""
 
 
+class DistributedError(EmkitError, RuntimeError):
+    """The processes of a multi-process run cannot meet or lost one another (rendezvous
+    unreachable, a rank died during a collective, ranks disagree on the config)."""
+
+
 def print_error(message: object, stream: IO[str] | None = None) -> None:
     """Print ``error: <message>`` as plain text (no markup: ``emkit[export]`` stays intact).
 

@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 #: module -> extra arguments of its dry run (studies get a work folder of their own).
 SCRIPTS = {
     "benchmarks.throughput.bench_cli_startup": [],
+    "benchmarks.throughput.bench_ddp": [],
     "benchmarks.throughput.bench_degrade": ["--device", "cpu", "--repeats", "1", "--warmup", "0"],
+    "benchmarks.throughput.bench_degrade_kernel": [],
     "benchmarks.throughput.bench_dwidth": [],
     "benchmarks.throughput.bench_generators": [],
     "benchmarks.throughput.bench_hdf5_chunks": [],
@@ -31,6 +33,7 @@ SCRIPTS = {
     "benchmarks.throughput.ptxas_occupancy": [],
     "benchmarks.studies.dwidth_transfer": ["--out", "{work}"],
     "benchmarks.studies.fair_baseline": ["--out", "{work}"],
+    "benchmarks.studies.ood_calibration": [],
     "benchmarks.studies.pretext_study": ["--out", "{work}"],
     "benchmarks.studies.peers": ["--out", "{work}", "--arms", "emkit-R-small,emkit-P-small"],
     "benchmarks.studies.reproduce_paper": ["--out", "{work}"],

@@ -18,11 +18,9 @@ def run(*args):
 
 
 def build(name, split="train", **values):
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
-    cls = registry.load("data", name)
-    return cls(build_dataclass(cls.Config, values, "data"), split)
+    return build_dataset(name, values, split)
 
 
 def test_help_lists_data_commands():

@@ -140,3 +140,67 @@ def test_fit_then_apply_equals_whole_array_and_keeps_precision_on_offsets(rng):
     assert np.array_equal(whole, tiles)
     exact = (far.astype(np.float64) - far.min()) / (float(far.max()) - float(far.min()))
     assert np.abs(whole - exact).max() < 1e-6
+
+
+INTEGER_TYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.uint64, np.int64]
+
+
+def _full_range_image(dtype, rng):
+    """A 16x16 image of ``dtype`` holding its minimum, its maximum and values between."""
+    info = np.iinfo(dtype)
+    inner = [min(int(v), int(info.max)) for v in np.linspace(float(info.min), float(info.max), 256)[1:-1]]
+    img = np.array([int(info.min), *inner, int(info.max)], dtype=dtype)
+    return rng.permutation(img).reshape(16, 16)
+
+
+def _expected_unit(arr):
+    info = np.iinfo(arr.dtype)
+    return ((arr.astype(np.float64) - float(info.min)) / (float(info.max) - float(info.min))).astype(np.float32)
+
+
+@pytest.mark.parametrize("mode", ["none", "fixed"])
+@pytest.mark.parametrize("dtype", INTEGER_TYPES, ids=lambda d: np.dtype(d).name)
+def test_training_and_predict_map_every_integer_type_by_its_range(rng, mode, dtype):
+    """Datasets (``rule(arr)``, then the engine's ``to_unit``) and predict (``rule.fit`` per
+    image) give the same [0, 1] values: the type's minimum at 0 and its maximum at 1."""
+    import torch
+
+    from emkit.plugin_api import to_unit
+
+    arr = _full_range_image(dtype, rng)
+    rule = make_rule(mode)
+    training = to_unit(torch.from_numpy(np.ascontiguousarray(rule(arr)))).numpy()
+    predict = rule.fit(arr.dtype, lambda limit: arr.reshape(-1))(arr)
+    expected = _expected_unit(arr)
+    np.testing.assert_allclose(training, expected, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(predict, expected, rtol=0, atol=1e-7)
+    assert training[arr == np.iinfo(dtype).min].max() == 0.0 and training[arr == np.iinfo(dtype).max].min() == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+def test_none_maps_signed_images_by_type_not_by_content(rng, dtype):
+    """Two images of one signed dataset get the same map whether or not they hold a negative pixel."""
+    positive = rng.integers(0, 100, (8, 8)).astype(dtype)
+    with_negative = positive.copy()
+    with_negative[0, 0] = -5
+    a, b = make_rule("none")(positive), make_rule("none")(with_negative)
+    np.testing.assert_array_equal(a[1:], b[1:])
+    np.testing.assert_allclose(a, _expected_unit(positive), rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.int32, np.int64])
+def test_none_reads_16_bit_counts_in_wide_integers_as_uint16(rng, dtype):
+    counts = rng.integers(0, 4096, (8, 8)).astype(dtype)
+    out = make_rule("none")(counts)
+    assert out.dtype == np.uint16 and np.array_equal(out, counts)
+    fitted = make_rule("none").fit(counts.dtype, lambda limit: counts.reshape(-1))(counts)
+    np.testing.assert_allclose(fitted, counts / 65535.0, rtol=0, atol=1e-7)
+
+
+def test_meanstd_statistics_use_the_same_unit_map(rng):
+    arr = rng.integers(-32768, 32767, (32, 32)).astype(np.int16)
+    mean, std = dataset_stats([arr])
+    unit = _expected_unit(arr).astype(np.float64)
+    assert mean == pytest.approx(unit.mean(), abs=1e-6) and std == pytest.approx(unit.std(), abs=1e-6)
+    out = make_rule("meanstd").with_stats(mean, std)(arr)
+    assert float(out.mean()) == pytest.approx(0.5, abs=1e-3)

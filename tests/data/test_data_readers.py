@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -118,19 +117,6 @@ def test_em_formats_need_the_extra(tmp_path, monkeypatch):
     assert "a.dm4" in str(err.value) and "emkit[em-formats]" in str(err.value) and "em-formats" in str(err.value)
 
 
-def test_em_formats_through_rosettasciio(tmp_path, monkeypatch, rng):
-    data = rng.random((2, 8, 8)).astype(np.float32)
-    fake = types.ModuleType("rsciio.tia")
-    fake.file_reader = lambda filename, lazy=False: [{"data": np.zeros(5)}, {"data": data}]
-    pkg = types.ModuleType("rsciio")
-    monkeypatch.setitem(sys.modules, "rsciio", pkg)
-    monkeypatch.setitem(sys.modules, "rsciio.tia", fake)
-    (tmp_path / "a.ser").write_bytes(b"II\x97\x01" + b"\x00" * 60)
-    assert sniff_format(tmp_path / "a.ser") == "em"
-    assert np.array_equal(read_image(tmp_path / "a.ser"), data)
-    assert np.array_equal(read_image(tmp_path / "a.ser", 1), data[1])
-
-
 def test_content_beats_extension(write_png, tmp_path, rng):
     a = img(rng)
     path = write_png("really_png.tif", a, format="PNG")
@@ -202,24 +188,6 @@ def test_as_2d_and_listing(tmp_path, write_tiff, rng):
     assert list_images(tmp_path) == ["a/1.TIF", "b/2.tif"]
     with pytest.raises(DataError, match="not found"):
         list_images(tmp_path / "nope")
-
-
-def test_real_berkeley_emd_when_rosettasciio_is_installed(tmp_path, rng):
-    pytest.importorskip("rsciio.emd")
-    import h5py
-
-    a = rng.random((16, 20)).astype(np.float32)
-    with h5py.File(tmp_path / "b.emd", "w") as fh:
-        fh.attrs["version_major"], fh.attrs["version_minor"] = 0, 2
-        group = fh.create_group("data/image")
-        group.attrs["emd_group_type"] = 1
-        group["data"] = a
-        for i, (name, n) in enumerate((("y", 16), ("x", 20))):
-            dim = group.create_dataset(f"dim{i + 1}", data=np.arange(n, dtype=np.float64))
-            dim.attrs["name"], dim.attrs["units"] = name, "[n_m]"
-    assert sniff_format(tmp_path / "b.emd") == "em"
-    out = read_image(tmp_path / "b.emd")
-    assert np.array_equal(out, a) or np.array_equal(out, a.T)  # rosettasciio's axis order
 
 
 def test_planar_rgb_tiff_becomes_gray(tmp_path):

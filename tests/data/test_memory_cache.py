@@ -11,15 +11,13 @@ from emkit.data.memory_cache import SampleCache
 
 
 def folder_dataset(tmp_path, **values):
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
     rng = np.random.default_rng(0)
     (tmp_path / "d").mkdir(exist_ok=True)
     for i in range(4):
         Image.fromarray(rng.integers(1, 255, (16, 16), dtype=np.uint8)).save(tmp_path / "d" / f"{i}.png")
-    cls = registry.load("data", "folder")
-    return cls(build_dataclass(cls.Config, {"root": str(tmp_path / "d"), "val_fraction": 0.0, **values}, "data"))
+    return build_dataset("folder", {"root": str(tmp_path / "d"), "val_fraction": 0.0, **values})
 
 
 @pytest.mark.parametrize("mode,reads", [("memory", 4), ("none", 12), ("auto", 4)])

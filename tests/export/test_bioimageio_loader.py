@@ -34,7 +34,7 @@ def big_image():
     return build_dataset("synthetic-stem", {"size": 160}, "val")[0]["image"].numpy()[0]
 
 
-def test_metadata_and_test_outputs_from_zip_folder_and_rdf(seg_package, tmp_path):
+def test_metadata_and_test_outputs_from_zip_folder_and_rdf(seg_package, trained_seg_run, tmp_path):
     folder = tmp_path / "unpacked"
     shutil.unpack_archive(seg_package, folder, "zip")
     x = _npy(seg_package, "test_input.npy")
@@ -47,6 +47,14 @@ def test_metadata_and_test_outputs_from_zip_folder_and_rdf(seg_package, tmp_path
                                    atol=1e-6)
         np.testing.assert_array_equal(out["mask"], _npy(seg_package, "test_output_mask.npy")[0, 0])
         assert pkg.predict(x[0, 0]).shape == (64, 64)
+        # the attached training-input statistics load and compare as the run's own do
+        from emkit.data.input_stats import array_features, compare, load_stats
+
+        run_stats = load_stats(trained_seg_run)
+        assert len(pkg.input_stats.features) == len(run_stats.features) > 0
+        unit = x[0, 0] / np.float32(255)
+        assert compare(pkg.input_stats, array_features(unit)).ratio == pytest.approx(
+            compare(run_stats, array_features(unit)).ratio, rel=1e-3)
 
 
 def test_predict_equals_emkit_predict(seg_package, trained_seg_run, big_image):

@@ -49,7 +49,11 @@ def test_rdf_describes_the_run(seg_package, trained_seg_run):
     assert set(rdf["weights"]) == {"torchscript", "onnx"} and rdf["weights"]["onnx"]["parent"] == "torchscript"
     emkit = rdf["config"]["emkit"]
     assert emkit["task"] == "segmentation" and emkit["threshold"] == 0.4 and emkit["halo"] == h
-    referenced = {rdf["documentation"]["source"], rdf["covers"][0]["source"], rdf["attachments"][0]["source"],
+    # the training inputs' statistics travel with the package (the run recorded them when it started)
+    assert [a["source"] for a in rdf["attachments"]] == ["config.yaml", "generator.safetensors", "input_stats.json"]
+    assert emkit["input_stats"] == "input_stats.json"
+    referenced = {rdf["documentation"]["source"], rdf["covers"][0]["source"],
+                  *(a["source"] for a in rdf["attachments"]),
                   inp["test_tensor"]["source"], inp["sample_tensor"]["source"],
                   *(w["source"] for w in rdf["weights"].values()),
                   *(o[k]["source"] for o in rdf["outputs"] for k in ("test_tensor", "sample_tensor"))}

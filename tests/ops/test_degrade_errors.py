@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from emkit.ops import degrade_pair, warp_and_degrade
-from emkit.ops.degrade import MAX_UPSCALE
+from emkit.ops.validation import MAX_UPSCALE
 
 X = torch.zeros(2, 1, 16, 20, dtype=torch.uint8)
 P = torch.zeros(2, 8)

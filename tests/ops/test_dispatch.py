@@ -3,7 +3,7 @@
 A GPU is not needed: the reference path is the same code on every device, so it is
 tested here with device="cpu", and the self-check/fallback logic is exercised on the CPU
 by adding "cpu" to the self-checked device types and, where needed, replacing the native
-launcher with a broken one.
+launcher with a broken one. (What the self-check catches is tested in test_self_check.py.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import torch
 from emkit.errors import ConfigError
 from emkit.ops import DegradeRanges, backend_info, degrade_pair, sample_degrade_params, set_ops_mode, warp_and_degrade
-from emkit.ops import degrade as D
+from emkit.ops import degrade_launch as L
 from emkit.ops import dispatch
 from emkit.ops._reference import reference_degrade
 
@@ -77,33 +77,33 @@ def test_self_check_accepts_the_real_kernel(checked_cpu):
 
 
 def test_mismatching_native_falls_back_with_one_warning(checked_cpu, monkeypatch):
-    real = D._launch_native
+    real = L.launch_native
 
-    def off_by_a_bit(*args):
-        real(*args)
-        for out in args[6:8]:
+    def off_by_a_bit(call):
+        real(call)
+        for out in (call.clean, call.degraded):
             if out is not None:
                 out.add_(0.01)
 
-    monkeypatch.setattr(D, "_launch_native", off_by_a_bit)
+    monkeypatch.setattr(L, "launch_native", off_by_a_bit)
     x, p = inputs()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got = degrade_pair(x, p, (20, 22), 7)
         degrade_pair(x, p, (20, 22), 8)
     ours = [w for w in caught if "emkit:" in str(w.message)]
-    assert len(ours) == 1 and "\n" not in str(ours[0].message) and "mismatch" in str(ours[0].message)
-    assert backend_info()["ops"]["cpu"].startswith("reference (noise-off mismatch")
+    assert len(ours) == 1 and "\n" not in str(ours[0].message) and "max |native - reference|" in str(ours[0].message)
+    assert backend_info()["ops"]["cpu"].startswith("reference (uint8 tiles, clean output: max |native - reference|")
     ref = reference_degrade(x, p, (20, 22), 7)
     close(got[0], ref[0], rate=0.0)
     close(got[1], ref[1])
 
 
 def test_cuda_error_during_self_check_falls_back(checked_cpu, monkeypatch):
-    def broken(*args):
+    def broken(call):
         raise RuntimeError("degrade_cuda: an illegal memory access was encountered")
 
-    monkeypatch.setattr(D, "_launch_native", broken)
+    monkeypatch.setattr(L, "launch_native", broken)
     x, p = inputs()
     with pytest.warns(RuntimeWarning, match="illegal memory access"):
         got = warp_and_degrade(x, p, (20, 22), 3, degrade_channels=[False, True])
@@ -115,10 +115,10 @@ def test_error_after_a_passed_check_falls_back(checked_cpu, monkeypatch):
     degrade_pair(x, p, (20, 22), 1)
     assert dispatch.paths() == {"cpu": "native"}
 
-    def broken(*args):
+    def broken(call):
         raise RuntimeError("degrade_cuda: unspecified launch failure")
 
-    monkeypatch.setattr(D, "_launch_native", broken)
+    monkeypatch.setattr(L, "launch_native", broken)
     with pytest.warns(RuntimeWarning, match="launch failure"):
         got = degrade_pair(x, p, (20, 22), 2)
     close(got[1], reference_degrade(x, p, (20, 22), 2)[1])
@@ -128,11 +128,11 @@ def test_error_after_a_passed_check_falls_back(checked_cpu, monkeypatch):
 def test_forced_native_skips_the_check_and_raises(checked_cpu, monkeypatch):
     calls = []
 
-    def broken(*args):
+    def broken(call):
         calls.append(1)
         raise RuntimeError("degrade_cuda: boom")
 
-    monkeypatch.setattr(D, "_launch_native", broken)
+    monkeypatch.setattr(L, "launch_native", broken)
     monkeypatch.setenv("EMKIT_OPS", "native")
     x, p = inputs()
     with pytest.raises(RuntimeError, match="boom"):

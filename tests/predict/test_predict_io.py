@@ -77,9 +77,10 @@ def test_writer_fills_rows_and_carries_metadata(tmp_path):
     for n in range(2):
         for r0 in range(0, 10, 4):
             writer.write(n, r0, full[n, :, r0 : r0 + 4])
-    assert not out.exists()  # only the partial file until closed
+    assert not out.exists()  # only the temp file until closed
+    assert writer.temp.exists() and writer.temp.parent == out.parent
     writer.close()
-    assert out.exists() and not out.with_name(out.name + ".partial").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]
     np.testing.assert_array_equal(tifffile.imread(out), full)
     back = read_meta(out, "tiff")
     np.testing.assert_allclose(back.pixel_size_nm, (0.5, 0.25))
@@ -89,9 +90,26 @@ def test_writer_fills_rows_and_carries_metadata(tmp_path):
         assert tif.shaped_metadata[0]["axes"] == "QCYX"
 
 
-def test_writer_removes_partial_file_on_failure(tmp_path):
+def test_writer_syncs_the_file_before_renaming_it(tmp_path, monkeypatch):
+    import os
+
+    import emkit.storage.atomic as atomic
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(atomic.os, "replace", lambda a, b: (events.append(("replace", Path(b).name)), real_replace(a, b))[1])
+    writer = TiffStripWriter(tmp_path / "z.tif", (1, 1, 4, 4), np.uint8)
+    writer.write(0, 0, np.ones((1, 4, 4), np.uint8))
+    assert events == []
+    writer.close()
+    assert events[:2] == ["fsync", ("replace", "z.tif")] and events[2:] == ["fsync"]  # file, rename, folder
+
+
+def test_writer_removes_its_temp_file_on_failure(tmp_path):
     out = tmp_path / "y.tif"
     writer = TiffStripWriter(out, (1, 1, 4, 4), np.uint8)
+    assert writer.temp.exists()
     writer.close(ok=False)
     assert not out.exists() and not list(tmp_path.iterdir())
 
@@ -187,3 +205,26 @@ def test_normalisation_from_run_and_errors():
         resolve("zscore", None)
     with pytest.raises(EmkitError, match="x.tif: .*meanstd"):
         _fit(make_rule("meanstd"), np.zeros((2, 2), np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64],
+                         ids=lambda d: np.dtype(d).name)
+def test_predict_maps_every_integer_type_by_its_range(dtype):
+    """Through the tiled predictor (``none``: the stored type decides) an identity network
+    returns each pixel's position in its type's range: minimum 0, maximum 1."""
+    import torch
+
+    from emkit.predict import OutputHead, TiledPredictor, TileSettings
+
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(0)
+    image = rng.integers(int(info.min), int(info.max), (40, 50), dtype=dtype, endpoint=True)
+    image[0, 0], image[-1, -1] = info.min, info.max
+    rule = resolve("run", {"normalize": "none"})
+    scaling = rule.fit(image.dtype, lambda limit: image.reshape(-1))
+    predictor = TiledPredictor(torch.nn.Identity(), OutputHead("image", 1), TileSettings(tile=32, batch=2),
+                               size_multiple=1, receptive_field=1)
+    out = predictor.predict_array(image, scaling)[0]
+    expected = (image.astype(np.float64) - float(info.min)) / (float(info.max) - float(info.min))
+    assert out[0, 0] == 0.0 and out[-1, -1] == 1.0
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-6)

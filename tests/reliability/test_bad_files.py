@@ -49,11 +49,9 @@ def _named(message: str, bad: Path) -> bool:
 
 
 def _build(name: str, **values):
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
-    cls = registry.load("data", name)
-    return cls(build_dataclass(cls.Config, {"val_fraction": 0.0, "test_fraction": 0.0, **values}, "data"), "train")
+    return build_dataset(name, {"val_fraction": 0.0, "test_fraction": 0.0, **values}, "train")
 
 
 def _load_all(ds) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -38,7 +39,26 @@ def test_table_rows_and_seed_average(tmp_path):
     assert abs(cell["mean"] - 0.85) < 1e-9 and cell["n"] == 2 and (cell["min"], cell["max"]) == (0.8, 0.9)
     md = markdown(rows)
     assert "| unet(blocks=2) | ? | P (pre) | all | 0.6500 ± 0.0707 [0.6000–0.7000] n=2 | 0.8500 ± 0.0707 [0.8000–0.9000] n=2 |" in md
-    assert "| unet(blocks=4) | – | R (pix2pix init) | all |" in md
+    assert "| unet(blocks=4) | – | R (default init) | all |" in md  # no random_init recorded: the engine's default
+
+
+def test_random_init_is_labelled_by_what_ran(tmp_path):
+    """A task run's scheme (``task.random_init``; ``default`` when the task has no such field,
+    as the engine applies it), a pretext run's generator init; never a guessed "pix2pix"."""
+    from emkit.report.runs import load_run
+
+    def labelled(name, config):
+        path = tmp_path / name
+        path.mkdir()
+        (path / "config.yaml").write_text(yaml.safe_dump({"init": "random", **config}))
+        return load_run(path).init_group
+
+    assert labelled("k", {"task": {"name": "denoise", "random_init": "kaiming"}}) == "R (kaiming init)"
+    assert labelled("p", {"task": {"name": "denoise", "random_init": "pix2pix"}}) == "R (pix2pix init)"
+    assert labelled("third", {"task": {"name": "atom-localization"}}) == "R (default init)"
+    assert labelled("pre", {"pretext": {"name": "pix2pix"}}) == "R (generator's own init)"
+    assert labelled("pre2", {"pretext": {"name": "restore", "random_init": "default"}}) == "R (default init)"
+    assert labelled("lab", {"task": {"name": "denoise"}, "init_label": "scratch"}) == "R (scratch)"
 
 
 def test_cli_writes_report_and_plots(tmp_path):
@@ -49,3 +69,25 @@ def test_cli_writes_report_and_plots(tmp_path):
     assert result.exit_code == 0, result.output
     assert (out / "report.md").exists() and (out / "report.csv").exists()
     assert (out / "curves_segmentation_val_dice.png").stat().st_size > 1000
+
+
+def test_the_identity_column_gets_no_table_or_pair(tmp_path):
+    """``l1_identity`` (the input's own score) is equal for every run: no "paired P − R" of +0.0000."""
+    from emkit.report.compare import paired
+    from emkit.report.runs import load_run
+
+    paths = []
+    for name, init, l1 in (("p", "runs/pre", 0.05), ("r", "random", 0.07)):
+        path = tmp_path / name
+        path.mkdir()
+        (path / "config.yaml").write_text(yaml.safe_dump({"init": init, "seed": 0, "eval_epochs": [1],
+                                                          "task": {"name": "denoise"},
+                                                          "generator": {"name": "unet", "blocks": 2}}))
+        MetricsLog(path / "metrics.csv").log("epoch", 1, 10, {"test_l1": l1, "test_l1_identity": 0.0898})
+        paths.append(path)
+    runs = [load_run(p) for p in paths]
+    rows, pairs = collect(runs), paired(runs)
+    assert {r["metric"] for r in rows} == {"l1"} and {p["metric"] for p in pairs} == {"l1"}
+    assert pairs[0]["mean_diff"] == pytest.approx(-0.02)
+    md = markdown(rows, pairs)
+    assert "l1_identity" not in md and "denoise: l1 ↓" in md

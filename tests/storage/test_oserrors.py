@@ -83,6 +83,29 @@ def test_unwritable_runs_dir_is_one_line(tmp_path, capsys, monkeypatch):
     assert code == 2, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: Cannot create runs folder /proc/emkit") and "Traceback" not in err
+    # the real cause: /proc exists, nothing can be created in it (not "a folder on the path does not exist")
+    assert last.endswith("-- /proc is on a proc file system, where nothing can be created; choose another folder")
+
+
+def test_path_cause_names_the_missing_folder_or_what_blocks_the_write(tmp_path, monkeypatch):
+    from emkit.storage import oserrors
+
+    try:
+        open(tmp_path / "gone" / "deeper" / "metrics.csv", "w")
+    except FileNotFoundError as exc:
+        line = describe(exc, "write")
+    assert line.endswith(f"-- the folder {tmp_path / 'gone'} does not exist")
+    (tmp_path / "file").write_text("x")
+    blocked = oserrors.path_cause(tmp_path / "file" / "x" / "y", errno.ENOENT)
+    assert blocked == f"{tmp_path / 'file'} is a file, not a folder"
+    # a folder this user cannot write to (simulated: root may write anywhere)
+    monkeypatch.setattr(oserrors.os, "access", lambda path, mode: False)
+    assert oserrors.path_cause(tmp_path / "new", errno.EACCES) == (
+        f"{tmp_path} exists but this user cannot write to it; choose a folder you can write to")
+    monkeypatch.setattr(oserrors, "_mount_of", lambda path: ("ext4", {"ro", "relatime"}))
+    assert oserrors.path_cause(tmp_path / "new", errno.EROFS) == (
+        f"{tmp_path} is on a read-only file system; choose a writable folder")
+    assert oserrors.path_cause(tmp_path / "new", errno.ENOSPC) is None  # other failures keep their hint
 
 
 def test_errors_are_printed_without_markup(capsys, monkeypatch):

@@ -23,7 +23,8 @@ SMALL = ["generator=unet", "generator.blocks=2", "generator.width=8"]
 #: Rows whose keys this emkit does not have yet are reported as "not available".
 FLIPS_ONLY = ["task.augment.rotation=0", "task.augment.scale=[1.0,1.0]"]
 INIT_AND_WARMUP: list[tuple[str, list[str], str]] = [
-    ("init pix2pix", ["task.random_init=pix2pix"], "N(0, 0.02) convs (pix2pix; emkit's init before issue 12)"),
+    ("init pix2pix", ["task.random_init=pix2pix"],
+     "N(0, 0.02) convs (pix2pix; emkit's downstream random init before task.random_init)"),
     ("init default", ["task.random_init=default"], "PyTorch's own per-layer init"),
     ("init kaiming", ["task.random_init=kaiming"], "Kaiming (fan-in) init"),
     ("no warm-up", ["train.warmup=0"], "no learning-rate warm-up"),
@@ -35,7 +36,7 @@ VARIANTS: dict[str, list[tuple[str, list[str], str]]] = {
         ("head init bias", ["task.head_init=bias"], "only the head's bias at the target mean; head weights as "
          "PyTorch initialised them (the output varies about as much as the targets)"),
         ("head init keep", ["task.head_init=keep"], "no output prior: an untrained model outputs ~0 in 2x-1 space, "
-         "i.e. mid-grey (emkit before issue 19)"),
+         "i.e. mid-grey (emkit before task.head_init)"),
         *INIT_AND_WARMUP,
         ("loss L1 only", ["task.l2_weight=0"], "CARE's loss (MAE) instead of L1+L2"),
         ("loss L2 only", ["task.l1_weight=0"], "MSE only"),
@@ -62,12 +63,12 @@ VARIANTS: dict[str, list[tuple[str, list[str], str]]] = {
     ],
 }
 
-#: Settings the issue suspects that emkit cannot change from the command line today.
+#: Settings suspected of slowing emkit's runs that emkit cannot change from the command line.
 MISSING = [
     ("per-dataset input/target standardisation (CARE: training-set mean/std)",
      "synthetic datasets have no `normalize` option; file datasets have `data.normalize=meanstd`, which maps "
      "inputs to 0.5 + z/8 in [0, 1] (not unit variance, targets untouched). The offset part of target "
-     "standardisation is what `task.head_init=prior` (the restoration default since issue 19) gives: the head's "
+     "standardisation is what `task.head_init=prior` (the restoration default) gives: the head's "
      "bias starts at the training targets' mean and its output spread at a tenth of the targets'; the 'head init' "
      "rows measure the run without it"),
     ("normalisation layers on/off",
@@ -159,7 +160,7 @@ def run_ablation(args) -> str:
              f"Every run: {args.threads} torch CPU thread(s), emkit's CLI overrides only (no emkit code changed).", ""]
     for key in [k for k in args.tasks.split(",") if k]:
         lines += ablate_task(TASKS[key], args)
-    lines += ["Settings the issue suspects that have no emkit knob yet:", ""]
+    lines += ["Settings suspected of slowing emkit's runs that have no emkit knob yet:", ""]
     lines += [f"* **{what}** — {why}" for what, why in MISSING]
     lines += ["", f"Total {(time.perf_counter() - t0) / 60:.1f} min.", ""]
     return "\n".join(lines)

@@ -73,11 +73,18 @@ const char* degrade_cpu_isa();
 
 #if defined(EMKIT_WITH_CUDA)
 // CUDA kernel: a per-sample setup pass and the tile kernel on `cuda_stream`
-// (asynchronous). Returns nullptr or a CUDA error.
+// (asynchronous). Returns nullptr, a CUDA error, or -- before launching anything -- why
+// the arguments cannot run (e.g. input planes of 2^31 pixels or more: 32-bit indices).
 const char* degrade_cuda(const DegradeArgs& args, void* cuda_stream);
 
 // Bytes of device workspace degrade_cuda needs for `batch` samples.
 int64_t degrade_cuda_workspace_bytes(int64_t batch);
+
+// degrade_cuda on HOST buffers (`host`'s pointers; workspace and seed_device ignored) on
+// CUDA device `device`: copies in, launches on a private stream, waits, copies the outputs
+// back. With `seed_in_device_memory` the seed is passed through device memory. For the
+// first-use self-check, which runs it in a child process. Returns nullptr or an error.
+const char* degrade_cuda_host_roundtrip(const DegradeArgs& host, int device, bool seed_in_device_memory);
 #endif
 
 }  // namespace emkit

@@ -64,9 +64,22 @@ EMKIT_HD int blur_radius(float sigma) {
   return sigma > 0.0f ? static_cast<int>(::ceil(3.0 * static_cast<double>(sigma))) : 0;
 }
 
+// Geometry limits applied once per sample, before anything else, by every kernel (and the
+// reference): the crop centre is clamped to [-kMaxCentre, kMaxCentre] and the scale to
+// [-kMaxScale, kMaxScale], infinite values included; NaN stays NaN (see sanitize_coord).
+// Far beyond any real crop, they keep all coordinates finite, so the CPU kernel, the CUDA
+// kernel and the reference compute the same pixel positions for absurd parameters too.
+constexpr double kMaxCentre = 1073741824.0;  // 2^30 input pixels
+constexpr double kMaxScale = 1024.0;         // input pixels per output pixel
+
+// x clamped to [-limit, limit]; NaN stays NaN.
+EMKIT_HD double clamp_keep_nan(double x, double limit) {
+  return x < -limit ? -limit : (x > limit ? limit : x);
+}
+
 EMKIT_HD SampleSetup make_sample_setup(const float* p, int64_t out_h, int64_t out_w) {
   SampleSetup s;
-  const double scale = p[kParamScale];
+  const double scale = clamp_keep_nan(p[kParamScale], kMaxScale);
   const double c = ::cos(static_cast<double>(p[kParamAngle])) * scale;
   const double sn = ::sin(static_cast<double>(p[kParamAngle])) * scale;
   const double f = p[kParamFlip] >= 0.5f ? -1.0 : 1.0;
@@ -76,8 +89,10 @@ EMKIT_HD SampleSetup make_sample_setup(const float* p, int64_t out_h, int64_t ou
   s.dv_di = c;
   const double x0 = 0.5 - 0.5 * static_cast<double>(out_w);
   const double y0 = 0.5 - 0.5 * static_cast<double>(out_h);
-  s.u0 = static_cast<double>(p[kParamCx]) - 0.5 + s.du_dj * x0 + s.du_di * y0;
-  s.v0 = static_cast<double>(p[kParamCy]) - 0.5 + s.dv_dj * x0 + s.dv_di * y0;
+  const double cx = clamp_keep_nan(p[kParamCx], kMaxCentre);
+  const double cy = clamp_keep_nan(p[kParamCy], kMaxCentre);
+  s.u0 = cx - 0.5 + s.du_dj * x0 + s.du_di * y0;
+  s.v0 = cy - 0.5 + s.dv_dj * x0 + s.dv_di * y0;
   const float sigma = p[kParamSigma];
   s.sigma = sigma > 0.0f ? (sigma < kMaxBlurSigma ? sigma : kMaxBlurSigma) : 0.0f;
   s.radius = blur_radius(s.sigma);
@@ -165,6 +180,18 @@ EMKIT_HD float sample_nearest(const T* plane, int64_t h, int64_t w, double fu, d
   const int64_t x = reflect_index(static_cast<int64_t>(::floor(fu + 0.5)), w);
   const int64_t y = reflect_index(static_cast<int64_t>(::floor(fv + 0.5)), h);
   return static_cast<float>(plane[y * w + x]) * scale;
+}
+
+// The exact warp of canvas pixel (i, j) (output row/column indices, negative or >= H/W in a
+// blur halo): double-precision coordinates u0 + i * du_di + j * du_dj, then the sampling
+// above. The CPU kernel's scalar paths and the CUDA kernel's exact path both call it.
+template <typename T>
+EMKIT_HD float warp_pixel(const T* plane, int64_t h, int64_t w, const SampleSetup& s, int64_t i,
+                          int64_t j, bool nearest, float scale) {
+  const double ru = s.u0 + static_cast<double>(i) * s.du_di;
+  const double rv = s.v0 + static_cast<double>(i) * s.dv_di;
+  const double fu = ru + static_cast<double>(j) * s.du_dj, fv = rv + static_cast<double>(j) * s.dv_dj;
+  return nearest ? sample_nearest(plane, h, w, fu, fv, scale) : sample_bilinear(plane, h, w, fu, fv, scale);
 }
 
 // ------------------------------------------------------- Gaussian noise ---------------

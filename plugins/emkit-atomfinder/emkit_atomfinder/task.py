@@ -32,6 +32,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
+from emkit.config.ranges import ranged
 from emkit.ops.augment import AugmentConfig, augment_pair
 from emkit.interfaces import Task
 from emkit.plugin_api import StepContext, from_model, to_model, to_unit
@@ -44,24 +45,24 @@ class AtomLocalizationConfig:
     """Options of ``task=atom-localization`` (``task.<field>=...``)."""
 
     #: Side of the square training crops (validation/test use whole images).
-    crop: int = dataclasses.field(default=128, metadata={"range": (8, 8192)})
-    lr: float = dataclasses.field(default=1e-3, metadata={"range": (0, 10), "exclusive_min": True})
+    crop: int = ranged(128, 8, 8192)
+    lr: float = ranged(1e-3, 0, 10, exclusive_min=True)
     #: Width (std, pixels) of the Gaussian drawn on every column of the target heatmap.
-    sigma: float = dataclasses.field(default=1.5, metadata={"range": (0, 100), "exclusive_min": True})
+    sigma: float = ranged(1.5, 0, 100, exclusive_min=True)
     loss: Literal["mse", "focal"] = "mse"
     #: mse: extra weight of pixels near columns (weight = 1 + peak_weight * heatmap).
-    peak_weight: float = dataclasses.field(default=5.0, metadata={"range": (0, 1000000.0)})
+    peak_weight: float = ranged(5.0, 0, None)
     #: Peak finding: minimum heatmap value and the NMS radius (window 2r + 1). The radius
     #: must stay below the closest column spacing (4.5 px in synthetic-stem).
-    threshold: float = dataclasses.field(default=0.5, metadata={"range": (0, 1)})
-    nms_radius: int = dataclasses.field(default=2, metadata={"range": (0, 100)})
+    threshold: float = ranged(0.5, 0, 1)
+    nms_radius: int = ranged(2, 0, 100)
     subpixel: bool = True
     #: A detection within `tolerance` pixels of a true column counts as found.
-    tolerance: float = dataclasses.field(default=2.0, metadata={"range": (0, 1000), "exclusive_min": True})
+    tolerance: float = ranged(2.0, 0, 1000, exclusive_min=True)
     #: Columns within `border` pixels of the image edge are not scored.
-    border: float = dataclasses.field(default=2.0, metadata={"range": (0, 10000)})
+    border: float = ranged(2.0, 0, 10000)
     #: Mask components smaller than this (pixels) are not columns.
-    min_area: int = dataclasses.field(default=1, metadata={"range": (1, 1000000)})
+    min_area: int = ranged(1, 1, None)
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:

@@ -12,10 +12,7 @@ def stem_batch():
     """Four 96-px synthetic-stem validation samples served for the segmentation target."""
     from torch.utils.data import default_collate
 
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
-    cls = registry.load("data", "synthetic-stem")
-    ds = cls(build_dataclass(cls.Config, {"size": 96, "val_length": 4}, "data"), "val")
-    ds.select_target("segmentation")
+    ds = build_dataset("synthetic-stem", {"size": 96, "val_length": 4}, "val", target="segmentation")
     return default_collate([ds[i] for i in range(4)])

@@ -8,7 +8,7 @@ engine and adds napari layers. Contributions (``napari.yaml``):
 * ``predict_widget``: a run directory (or a bioimage.io package) applied to an image layer;
 * ``finetune_widget``: image + labels (or target) layers → a normal emkit run directory.
 
-The Qt-free halves (``predict_core``, ``finetune_core``, ``layer_dataset``) hold the logic
+The Qt-free halves (``predict_core``, ``finetune_core``) hold the logic
 and are tested without a viewer; the widgets only wire them to Qt.
 """
 

@@ -1,13 +1,14 @@
 """Fine-tune an emkit model on napari layers or a dataset folder, without Qt.
 
-``FinetuneRequest`` is what the widget collects; ``run_finetune`` turns it into the
-``key=value`` overrides of ``emkit run`` and trains through ``emkit.engine.launch.start`` --
-the same path as the CLI, so the result is a normal run directory (config.yaml,
-metrics.csv, checkpoints, generator.safetensors) that ``emkit predict``, ``emkit eval``
-and the predict widget use as any other. Layers are first written as a dataset folder
-(``layer_dataset``) beside the runs. A ``TrainCallback`` forwards every new metrics row
-to the widget (live curves) and raises ``Cancelled`` when the user stops the run; the run
-directory then keeps its last checkpoint (``emkit run resume=<dir>`` continues it).
+``FinetuneRequest`` is what the widget collects; ``run_finetune`` turns it into a call of
+``emkit.train`` -- the public API the CLI uses, so the result is a normal run directory
+(config.yaml, metrics.csv, checkpoints, generator.safetensors) that ``emkit predict``,
+``emkit eval`` and the predict widget use as any other. Layers go to ``emkit.train`` as
+arrays (``images=`` with ``masks=``/``targets=``, cut into ``patch``-sized squares), which
+emkit writes as a dataset folder beside the runs. A ``MetricsRelay`` callback forwards
+every logged step and every epoch's metrics to the widget (live curves) and returns
+``emkit.STOP`` when the user stops the run; the run directory then keeps its last
+checkpoint (``emkit run resume=<dir>`` continues it) and ``Cancelled`` says so.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ import dataclasses
 import datetime as _dt
 import shlex
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
 import numpy as np
 
-from emkit.engine.loop.callbacks import TrainCallback
-from emkit.errors import EmkitError
-from emkit_napari.layer_dataset import LabelMode, write_layer_dataset
+from emkit import EmkitError
+from emkit.api import STOP, Callback, EpochInfo, StartInfo, StepInfo
 from emkit_napari.predict_core import Cancelled
 
+#: "foreground": every label > 0 is the object; "classes": label values are class ids.
+LabelMode = Literal["foreground", "classes"]
 #: Restoration tasks learn from an image target; segmentation from labels.
 SEGMENTATION = "segmentation"
 #: Sub-folder of the runs folder holding the datasets written from layers.
@@ -66,82 +68,86 @@ def _given(extra: list[str]) -> set[str]:
     return {item.split("=", 1)[0] for item in extra if "=" in item}
 
 
-def data_overrides(req: FinetuneRequest, name: str) -> tuple[list[str], dict[str, Any]]:
-    """``data.*`` (+ ``task.crop``/``task.classes``) overrides for the layers or the folder."""
-    if req.folder:
-        root = Path(req.folder)
-        sub = "mask" if req.task == SEGMENTATION else "target"
-        if not (root / "image").is_dir() or not (root / sub).is_dir():
-            raise EmkitError(f"{root}: expected a dataset folder with image/ and {sub}/ sub-folders")
-        dataset = "mask-folder" if req.task == SEGMENTATION else "paired-folder"
-        return [f"data={dataset}", f"data.root={root}", f"task.crop={int(req.patch)}"], {"folder": str(root)}
+def folder_overrides(req: FinetuneRequest) -> list[str]:
+    """``data.*`` (+ ``task.crop``) overrides for a dataset folder (mask-folder / paired-folder layout)."""
+    root = Path(str(req.folder))
+    sub = "mask" if req.task == SEGMENTATION else "target"
+    if not (root / "image").is_dir() or not (root / sub).is_dir():
+        raise EmkitError(f"{root}: expected a dataset folder with image/ and {sub}/ sub-folders")
+    dataset = "mask-folder" if req.task == SEGMENTATION else "paired-folder"
+    return [f"data={dataset}", f"data.root={root}", f"task.crop={int(req.patch)}"]
+
+
+def layer_arrays(req: FinetuneRequest) -> dict[str, Any]:
+    """The ``emkit.train`` array arguments for the two layers (shapes checked, naming the layers)."""
     if req.image is None or req.partner is None:
         raise EmkitError("choose an image layer and a labels/target layer, or a dataset folder")
-    kind = "mask" if req.task == SEGMENTATION else "target"
-    written = write_layer_dataset(Path(req.runs_dir) / DATASETS_DIR / name, req.image, req.partner, kind,
-                                  patch=req.patch, label_mode=req.label_mode, names=req.names)
-    items = [f"data={written.dataset}", f"data.root={written.root}",
-             f"data.split_files={written.root / 'splits'}", f"task.crop={written.patch}"]
-    if kind == "mask":
-        items.append("data.mask_mode=index")
-        items.append(f"task.classes={written.classes}")
-    return items, dataclasses.asdict(written)
+    image, partner = np.asarray(req.image), np.asarray(req.partner)
+    planes = [a.reshape(-1, *a.shape[-2:]) if a.ndim >= 2 else a for a in (image, partner)]
+    if planes[0].shape != planes[1].shape:
+        raise EmkitError(f"layers {req.names[0]!r} {planes[0].shape} and {req.names[1]!r} {planes[1].shape} differ "
+                         "in shape; they must cover the same pixels")
+    key = "masks" if req.task == SEGMENTATION else "targets"
+    return {"images": planes[0], key: planes[1], "patch": int(req.patch), "label_mode": req.label_mode}
 
 
 def build_overrides(req: FinetuneRequest) -> tuple[list[str], dict[str, Any]]:
-    """All overrides of the run (the user's ``extra`` last, so they win) and what was written."""
+    """All overrides of the run (the user's ``extra`` last, so they win) and the array arguments."""
     try:
         extra = shlex.split(req.extra)
     except ValueError as exc:
         raise EmkitError(f"extra settings: {exc}") from None
     given = _given(extra)
-    name = req.run_name()
-    data, written = data_overrides(req, name)
+    arrays = {} if req.folder else layer_arrays(req)
+    data = folder_overrides(req) if req.folder else []
     items = [f"task={req.task}", *(d for d in data if d.split("=", 1)[0] not in given),
              f"train.epochs={int(req.epochs)}", f"train.device={req.device}", "train.log_every=1",
-             f"init={req.init}", f"runs_dir={req.runs_dir}", f"name={name}"]
+             f"init={req.init}", f"runs_dir={req.runs_dir}", f"name={req.run_name()}"]
     if req.init in ("random", "self") and "generator" not in given:
         items.append(f"generator={req.generator}")
-    return [*items, *extra], written
+    return [*items, *extra], arrays
 
 
 def run_finetune(req: FinetuneRequest, on_metrics: Optional[MetricsFn] = None,
                  should_stop: Callable[[], bool] = lambda: False) -> Path:
-    """Train per ``req``; return the run directory (``Cancelled`` when stopped)."""
-    from emkit.cli.run_cmd import check_option_style
-    from emkit.engine.launch.start import launch
+    """Train per ``req`` through ``emkit.train``; return the run directory (``Cancelled`` when stopped)."""
+    import emkit
 
-    overrides, _ = build_overrides(req)
-    check_option_style(overrides)
-    out = launch(overrides, [], callbacks=[MetricsRelay(on_metrics, should_stop)], show_progress=False)
-    if out is None:
+    overrides, arrays = build_overrides(req)
+    relay = MetricsRelay(on_metrics, should_stop)
+    run = emkit.train(*overrides, callbacks=[relay], progress=False, **arrays)
+    if run is None:
         raise EmkitError("training ran in other processes (launcher=torchrun); run it from the CLI instead")
-    return Path(out)
+    if run.stopped:
+        raise Cancelled(f"training cancelled at step {relay.step}; {run.path} keeps its last checkpoint "
+                        f"(continue with: emkit run resume={run.path})")
+    return run.path
 
 
-class MetricsRelay(TrainCallback):
-    """Train callback: new metrics rows to ``on_metrics``; ``Cancelled`` when ``should_stop()``."""
+class MetricsRelay(Callback):
+    """Logged steps and epoch metrics to ``on_metrics`` as metrics rows; ``STOP`` when ``should_stop()``."""
 
     def __init__(self, on_metrics: Optional[MetricsFn], should_stop: Callable[[], bool]) -> None:
         self.on_metrics, self.should_stop = on_metrics, should_stop
-        self.seen: dict[str, int] = {}
+        self.step = self.total = 0
 
-    def _forward(self, run: Any) -> None:
-        if self.on_metrics is None or run.metrics is None:
-            return
-        stage = "pretrain" if run.out.name == "pretrain" else "finetune"
-        rows = run.metrics.rows[self.seen.get(stage, 0):]
-        self.seen[stage] = len(run.metrics.rows)
-        self.on_metrics([dict(r) for r in rows], stage, run.step, run.total_steps)
+    def on_start(self, info: StartInfo) -> None:
+        self.total = info.total_steps
 
-    def on_step_end(self, run: Any) -> None:
-        self._forward(run)
-        if self.should_stop():
-            raise Cancelled(f"training cancelled at step {run.step}; {run.out} keeps its last checkpoint "
-                            f"(continue with: emkit run resume={run.out})")
+    def _forward(self, row: dict[str, Any], stage: str, step: int, total: int) -> None:
+        if self.on_metrics is not None:
+            self.on_metrics([row], "pretrain" if stage == "pretext" else "finetune", step, total)
 
-    def on_train_end(self, run: Any) -> None:
-        self._forward(run)
+    def on_step(self, info: StepInfo) -> Any:
+        self.step = info.step
+        if info.losses:
+            self._forward({"kind": "step", "epoch": info.epoch, "step": info.step, **info.losses}, info.stage,
+                          info.step, info.total_steps)
+        return STOP if self.should_stop() else None
+
+    def on_epoch(self, info: EpochInfo) -> None:
+        self._forward({"kind": "epoch", "epoch": info.epoch, "step": info.step, **info.metrics}, info.stage,
+                      info.step, self.total)
 
 
 #: metrics.csv columns that are bookkeeping, not curves.

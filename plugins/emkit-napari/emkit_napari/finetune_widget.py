@@ -16,12 +16,12 @@ from typing import Any, Optional
 
 import numpy as np
 from qtpy.QtCore import QObject, Signal
-from qtpy.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-                            QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from qtpy.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
+                            QVBoxLayout, QWidget)
 
 from emkit_napari import finetune_core as core
 from emkit_napari.curve_plot import CurvePlot
-from emkit_napari.qt_parts import LayerCombo, show_error, start_worker
+from emkit_napari.qt_parts import LayerCombo, WorkerWidget
 
 #: Tasks the widget offers (when installed): segmentation from labels, restoration from a target image.
 TASKS = ("segmentation", "denoise", "background-removal", "super-resolution")
@@ -34,19 +34,14 @@ class _Relay(QObject):
     metrics = Signal(object, str, int, int)
 
 
-class FinetuneWidget(QWidget):
+class FinetuneWidget(WorkerWidget):
     """napari dock widget; ``done`` fires with the run directory (or the error text)."""
-
-    done = Signal(object)
 
     def __init__(self, napari_viewer: Any) -> None:
         from napari.layers import Image, Labels
 
-        super().__init__()
-        self.viewer = napari_viewer
-        self.worker: Optional[Any] = None
+        super().__init__(napari_viewer, "Train", "choose the data and press Train", "cancelling after the current step …")
         self.last_run: Optional[Path] = None
-        self._stop = False
         self._relay = _Relay()
         self._relay.metrics.connect(self._on_metrics)
         self.curves = core.Curves()
@@ -67,16 +62,12 @@ class FinetuneWidget(QWidget):
         self.name.setPlaceholderText("(default: <time>-<task>-napari)")
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("more key=value settings, e.g. train.batch_size=4 generator.width=8")
-        self.run_button, self.cancel_button = QPushButton("Train"), QPushButton("Cancel")
-        self.progress, self.status = QProgressBar(), QLabel("choose the data and press Train")
         self.loss_plot = CurvePlot("loss", "step", "loss")
         self.metric_plot = CurvePlot("validation metric", "step", "value")
         self.metric_choice = QComboBox()
         self.metric_choice.currentTextChanged.connect(self._redraw)
         self._layout()
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.cancel_button.setEnabled(False)
+        self.wire_buttons()
 
     def _fill_choices(self) -> None:
         from emkit import registry
@@ -148,20 +139,14 @@ class FinetuneWidget(QWidget):
 
     def start(self) -> None:
         req = self.request()
-        self._stop = False
         self.curves = core.Curves()
         self.metric_choice.clear()
         self._redraw()
-        self._set_running(True, f"training {req.task} ({req.init}) …")
 
         def work() -> Path:
             return core.run_finetune(req, self._relay.metrics.emit, lambda: self._stop)
 
-        self.worker = start_worker(work, self._finished, self._failed, lambda: self._set_running(False))
-
-    def cancel(self) -> None:
-        self._stop = True
-        self.status.setText("cancelling after the current step …")
+        self.run_in_worker(f"training {req.task} ({req.init}) …", work, self._finished)
 
     def _on_metrics(self, rows: list, stage: str, step: int, total: int) -> None:
         self.curves.add(rows, stage)
@@ -180,22 +165,10 @@ class FinetuneWidget(QWidget):
         self.metric_plot.ylabel = chosen or "value"
         self.metric_plot.set_series({chosen: self.curves.metrics[chosen]} if chosen in self.curves.metrics else {})
 
-    def _set_running(self, running: bool, text: str = "") -> None:
-        self.run_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
-        if running:
-            self.progress.setValue(0)
-            self.status.setText(text)
-        else:
-            self.worker = None
-
     def _finished(self, run_dir: Path) -> None:
         self.last_run = run_dir
         self.status.setText(f"done: {run_dir} (use it in the Predict widget or with emkit predict)")
         self.done.emit(run_dir)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.done.emit(show_error(self.status, exc))
 
 
 def _pixels(layer: Any) -> np.ndarray:

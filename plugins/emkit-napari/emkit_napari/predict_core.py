@@ -2,25 +2,31 @@
 
 ``open_model(path)`` accepts a run directory, a ``generator.safetensors`` file or a
 bioimage.io package (``package_model``) and returns a ``Model``: its name, what its
-output means (``image`` / ``binary`` / ``multiclass``, as ``emkit.predict`` decides from
-how the run was trained) and ``predict_plane``, which runs emkit's ``TiledPredictor``
-over one 2-D plane with the run's own intensity normalisation, reporting finished tiles.
+output means (``image`` / ``binary`` / ``multiclass``, as emkit decides from how the run
+was trained) and ``predict_plane``, which runs ``emkit.load(path).predict_all`` -- the
+public API, the same tiled prediction as ``emkit predict`` -- over one 2-D plane with the
+run's own intensity normalisation, reporting finished tiles.
 ``predict_array`` walks every plane of a layer (2-D, or a stack with any leading axes),
 and ``prediction_layers`` turns the result into napari layer tuples: a restored image, or
 a thresholded labels layer with the probability map as an optional image layer -- all
 on the input layer's scale and translation.
+
+With ``TileOptions.residual`` a restoration model also returns, after its output
+channels, the residual (normalised input − output: what it removed; ``predict_all``'s
+``residual``), shown as its own layer on a signed blue-white-red scale. ``Model.notes``
+collects what the user should read beside the result: planes unlike the model's
+training inputs (``emkit.load(...).check_input``), or why that check cannot run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol, Sequence
 
 import numpy as np
 
-from emkit.errors import EmkitError
+from emkit import EmkitError
 
 LayerData = tuple[Any, dict[str, Any], str]
 #: ``on_progress(done, total)``: tiles finished over the whole layer.
@@ -37,6 +43,10 @@ class Model(Protocol):
     name: str
     kind: str
     threshold: float
+    #: Output channels (without the residual's).
+    channels: int
+    #: Lines to show beside the result (out-of-distribution warnings).
+    notes: list[str]
 
     def count_tiles(self, height: int, width: int) -> int: ...
 
@@ -52,47 +62,53 @@ class TileOptions:
     batch: int = 4
     tta: bool = False
     device: str = "auto"
+    #: Restoration: also return the residual (normalised input − output) after the output channels.
+    residual: bool = False
 
 
 class RunModel:
-    """A trained run directory (or weights file) behind emkit's tiled predictor."""
+    """A trained run directory (or weights file) behind ``emkit.load(...).predict_all``."""
 
     def __init__(self, path: str | Path, options: TileOptions = TileOptions()) -> None:
-        from emkit.data.intensity import resolve_for_prediction
-        from emkit.predict import TiledPredictor, TileSettings, load_model
+        import emkit
 
-        device = widget_device(options.device)
-        self.loaded = load_model(path, device)
-        if self.loaded.in_channels != 1:
-            raise EmkitError(f"{path}: the generator takes {self.loaded.in_channels} channels; "
+        widget_device(options.device)
+        self.model = emkit.load(path, device=options.device)
+        if self.model.in_channels != 1:
+            raise EmkitError(f"{path}: the generator takes {self.model.in_channels} channels; "
                              "the napari widget feeds one grey-level plane")
-        head = self.loaded.head
-        self.name, self.kind, self.threshold, self.channels = (
-            Path(path).name if Path(path).is_dir() else self.loaded.name, head.kind, head.threshold, head.channels)
-        self.rule = resolve_for_prediction("run", self.loaded.run_data)
-        settings = TileSettings(tile=options.tile, batch=options.batch, tta=options.tta)
-        self.predictor = TiledPredictor(self.loaded.generator, head, settings, device)
+        self.options = options
+        self.name = Path(path).name if Path(path).is_dir() else self.model.name
+        self.kind, self.threshold, self.channels = self.model.kind, self.model.threshold, self.model.channels
+        self.notes: list[str] = [self.model.input_stats_note] if self.model.input_stats_note else []
 
     def count_tiles(self, height: int, width: int) -> int:
-        return self.predictor.count_tiles(height, width)
+        return self.model.count_tiles(height, width, tile=self.options.tile)
 
     def predict_plane(self, plane: np.ndarray, where: str, on_tiles: Callable[[int], None]) -> np.ndarray:
-        h, w = plane.shape
-        scaling = self.rule.fit(plane.dtype, lambda limit: strided_sample(plane, limit), where)
-        out = np.zeros((self.channels, h, w), np.float32)
+        opts = self.options
+        outs = self.model.predict_all(plane, tile=opts.tile, batch=opts.batch, tta=opts.tta, on_tiles=on_tiles,
+                                      residual=opts.residual)
+        return plane_values(self.model, plane, outs, where, self.notes)
 
-        def write(r0: int, r1: int, values: np.ndarray) -> None:
-            out[:, r0:r1] = values
 
-        self.predictor.predict(lambda r0, r1: plane[None, r0:r1], h, w, scaling, write, on_tiles=on_tiles)
-        return out
+def plane_values(model: Any, plane: np.ndarray, outs: dict[str, np.ndarray], where: str,
+                 notes: list[str]) -> np.ndarray:
+    """``(C [+ C], H, W)``: the prediction (and the residual); a plane unlike the training inputs adds a note."""
+    values = [np.asarray(outs["pred"] if "pred" in outs else outs["prob"], np.float32)]
+    if "residual" in outs:
+        values.append(np.asarray(outs["residual"], np.float32))
+    check = model.check_input(plane)
+    if check is not None and check.outside:
+        notes.append(f"{where}: {check.summary()}")
+    return np.concatenate([v[None] if v.ndim == 2 else v for v in values])
 
 
 def widget_device(name: str):  # noqa: ANN201 - torch.device
     """The torch device of the widget's *Device* choice (errors name the choice, not a config key)."""
     import torch
 
-    from emkit.engine.runtime.devices import select_device
+    from emkit.api.model import select_device
 
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise EmkitError(f"Device {name!r}: torch cannot use CUDA on this machine; choose auto or cpu")
@@ -102,28 +118,28 @@ def widget_device(name: str):  # noqa: ANN201 - torch.device
         raise EmkitError(f"Device {name!r}: {exc}") from None
 
 
-def strided_sample(plane: np.ndarray, limit: int) -> np.ndarray:
-    """All pixels of ``plane``, or an evenly strided subsample of about ``limit`` (as predict does)."""
-    if plane.size <= limit:
-        return plane.reshape(-1)
-    step = math.ceil(math.sqrt(plane.size / limit))
-    return np.ascontiguousarray(plane[::step, ::step]).reshape(-1)
-
-
 def open_model(path: str | Path, options: TileOptions = TileOptions()) -> Model:
     """A run directory / weights file (``RunModel``), or a bioimage.io package: its zip, folder or rdf.yaml."""
     path = Path(path)
     if path.suffix.lower() in (".zip", ".yaml", ".yml") or (path.is_dir() and (path / "rdf.yaml").exists()):
         from emkit_napari.package_model import PackageModel
 
-        return PackageModel(path)
+        return PackageModel(path, residual=options.residual)
     return RunModel(path, options)
+
+
+def nonfinite_reason(arr: np.ndarray) -> Optional[str]:
+    """``"N NaN/non-finite pixel values"`` for a float array holding any, else None."""
+    if arr.dtype.kind != "f":
+        return None
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if not bad:
+        return None
+    return f"{bad} {'NaN' if np.isnan(arr).any() else 'Inf'}/non-finite pixel values"
 
 
 def check_layer(data: Any, name: str, rgb: bool = False) -> np.ndarray:
     """The layer's pixels as a numpy array of planes ``(..., H, W)``; one clear error otherwise."""
-    from emkit.data.readers import nonfinite_reason
-
     if rgb:
         raise EmkitError(f"layer {name!r} is RGB; emkit models take one grey-level channel "
                          "(convert it to greyscale first)")
@@ -172,10 +188,15 @@ def prediction_layers(model: Model, values: np.ndarray, source: str, *, threshol
     meta = {"emkit_model": model.name, "emkit_output": model.kind, "emkit_source_layer": source}
     label = f"{source} ({model.name})"
     if model.kind == "image":
+        residual = values[..., model.channels :, :, :] if values.shape[-3] > model.channels else None
+        values = values[..., : model.channels, :, :]
         single = values.shape[-3] == 1
         image = values[..., 0, :, :] if single else np.moveaxis(values, -3, 0)
         extra = {} if single else {"channel_axis": 0}
-        return [(image, {"name": f"{label} restored", "metadata": meta, **place, **extra}, "image")]
+        layers = [(image, {"name": f"{label} restored", "metadata": meta, **place, **extra}, "image")]
+        if residual is not None:
+            layers.append(residual_layer(residual, f"{label} residual (input - restored)", meta, place))
+        return layers
     cut = model.threshold if threshold is None else float(threshold)
     if model.kind == "binary":
         prob = values[..., 0, :, :]
@@ -192,3 +213,19 @@ def prediction_layers(model: Model, values: np.ndarray, source: str, *, threshol
         layers.insert(0, (prob, {"name": f"{label} probability", "metadata": meta, "colormap": "magma",
                                  "contrast_limits": (0.0, 1.0), **prob_place}, "image"))
     return layers
+
+
+#: Blue (the model added: negative) - white (0) - red (it removed: positive), as in emkit's previews.
+SIGNED_COLORMAP = {"name": "emkit signed", "colors": [[59 / 255, 76 / 255, 192 / 255, 1.0], [0.95, 0.95, 0.95, 1.0],
+                                                      [180 / 255, 4 / 255, 38 / 255, 1.0]],
+                   "controls": [0.0, 0.5, 1.0]}
+
+
+def residual_layer(residual: np.ndarray, name: str, meta: dict[str, Any], place: dict[str, Any]) -> LayerData:
+    """The residual (``(..., C, H, W)``, first channel shown) on a symmetric blue-white-red scale."""
+    plane = residual[..., 0, :, :]
+    finite = np.abs(plane[np.isfinite(plane)])
+    limit = float(np.percentile(finite, 99.5)) if finite.size else 0.0
+    limit = limit if limit > 0 else 1e-6
+    return (plane, {"name": name, "metadata": {**meta, "emkit_output": "residual"}, "colormap": SIGNED_COLORMAP,
+                    "contrast_limits": (-limit, limit), **place}, "image")

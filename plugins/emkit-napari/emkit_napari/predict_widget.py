@@ -5,7 +5,10 @@ emkit's tiled predictor in a napari worker thread (the viewer stays responsive, 
 progress bar counts tiles, *Cancel* stops after the current batch). The result is added
 on the input layer's scale: a restoration as an image layer, a segmentation as a labels
 layer thresholded at the run's ``task.threshold`` (editable here), with the probability
-map as an optional image layer. Re-running replaces layers of the same name.
+map as an optional image layer; for a restoration, optionally the residual (input −
+output, what the model removed) on a signed colour scale. Lines about the input (planes
+unlike the model's training inputs) follow the result in the status text. Re-running
+replaces layers of the same name.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ from typing import Any, Optional
 
 import numpy as np
 from qtpy.QtCore import QObject, Signal
-from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                            QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from qtpy.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
+                            QPushButton, QSpinBox, QVBoxLayout)
 
 from emkit_napari import predict_core as core
-from emkit_napari.qt_parts import LayerCombo, show_error, start_worker
+from emkit_napari.qt_parts import LayerCombo, WorkerWidget
 
 
 class _Relay(QObject):
@@ -28,18 +31,14 @@ class _Relay(QObject):
     progress = Signal(int, int)
 
 
-class PredictWidget(QWidget):
+class PredictWidget(WorkerWidget):
     """napari dock widget; ``done`` fires with the added layers (or the error text)."""
-
-    done = Signal(object)
 
     def __init__(self, napari_viewer: Any) -> None:
         from napari.layers import Image
 
-        super().__init__()
-        self.viewer = napari_viewer
-        self.worker: Optional[Any] = None
-        self._stop = False
+        super().__init__(napari_viewer, "Predict", "choose a model and an image layer",
+                         "cancelling after the current batch of tiles …")
         self._relay = _Relay()
         self._relay.progress.connect(self._on_progress)
         self.model_path = QLineEdit()
@@ -56,12 +55,9 @@ class PredictWidget(QWidget):
         self.threshold.setValue(0.5)
         self.probability = QCheckBox("also add the probability map")
         self.probability.setChecked(True)
-        self.run_button, self.cancel_button = QPushButton("Predict"), QPushButton("Cancel")
-        self.progress, self.status = QProgressBar(), QLabel("choose a model and an image layer")
+        self.residual = QCheckBox("also add input - output (what was removed)")
         self._layout()
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.cancel_button.setEnabled(False)
+        self.wire_buttons()
 
     def _layout(self) -> None:
         browse_run, browse_zip = QPushButton("Run folder…"), QPushButton("Package…")
@@ -79,6 +75,7 @@ class PredictWidget(QWidget):
         form.addRow("Device", self.device)
         form.addRow("Mask threshold", self.threshold)
         form.addRow("Segmentation", self.probability)
+        form.addRow("Restoration", self.residual)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -114,48 +111,32 @@ class PredictWidget(QWidget):
         if not path or layer is None:
             self.status.setText("choose a model (run directory or package) and an image layer first")
             return
-        options = core.TileOptions(tile=self.tile.value(), tta=self.tta.isChecked(), device=self.device.currentText())
+        options = core.TileOptions(tile=self.tile.value(), tta=self.tta.isChecked(), device=self.device.currentText(),
+                                   residual=self.residual.isChecked())
         name, rgb = layer.name, bool(getattr(layer, "rgb", False))
         data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data  # full resolution
         place = {"scale": tuple(layer.scale), "translate": tuple(layer.translate)}
-        self._stop = False
-        self._set_running(True, f"predicting {name!r} with {Path(path).name} …")
 
         def work() -> tuple[Any, np.ndarray]:
             arr = core.check_layer(data, name, rgb)
             model = core.open_model(path, options)
             return model, core.predict_array(model, arr, name, self._relay.progress.emit, lambda: self._stop)
 
-        self.worker = start_worker(work, lambda result: self._add(result, name, place), self._failed,
-                                   lambda: self._set_running(False))
-
-    def cancel(self) -> None:
-        self._stop = True
-        self.status.setText("cancelling after the current batch of tiles …")
+        self.run_in_worker(f"predicting {name!r} with {Path(path).name} …", work,
+                           lambda result: self._add(result, name, place))
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
-
-    def _set_running(self, running: bool, text: str = "") -> None:
-        self.run_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
-        if running:
-            self.progress.setValue(0)
-            self.status.setText(text)
-        else:
-            self.worker = None
 
     def _add(self, result: tuple[Any, np.ndarray], name: str, place: dict[str, Any]) -> None:
         model, values = result
         layers = core.prediction_layers(model, values, name, threshold=self.threshold.value(),
                                         probability=self.probability.isChecked(), **place)
         added = [add_or_replace(self.viewer, *item) for item in layers]
-        self.status.setText(f"{model.name} ({model.kind}): added " + ", ".join(repr(la.name) for la in added))
+        self.status.setText(f"{model.name} ({model.kind}): added " + ", ".join(repr(la.name) for la in added)
+                            + "".join(f"\n{note}" for note in getattr(model, "notes", [])))
         self.done.emit(added)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.done.emit(show_error(self.status, exc))
 
 
 def add_or_replace(viewer: Any, data: Any, kwargs: dict[str, Any], kind: str) -> Any:

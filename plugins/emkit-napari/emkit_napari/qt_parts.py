@@ -1,6 +1,7 @@
 """Qt pieces shared by the widgets: a layer chooser, a worker runner, a message line.
 
-``LayerCombo`` lists the viewer's layers of some types and follows additions, removals
+``WorkerWidget`` is the base of both dock widgets: Run / Cancel buttons, a progress bar
+and a status line around one job at a time in a worker thread. ``LayerCombo`` lists the viewer's layers of some types and follows additions, removals
 and renames. ``start_worker`` runs a function in a napari worker thread
 (``napari.qt.threading``) and routes its result or its error back to the GUI thread.
 Errors are caught inside the thread and handed over as values, so the user sees one
@@ -14,7 +15,56 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable, Optional
 
-from qtpy.QtWidgets import QComboBox, QLabel
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import QComboBox, QLabel, QProgressBar, QPushButton, QWidget
+
+
+class WorkerWidget(QWidget):
+    """One job at a time in a worker thread; ``done`` fires with its result (or the error text).
+
+    Subclasses build their controls, call ``wire_buttons()`` and start a job with
+    ``run_in_worker``; the job polls ``self._stop`` (set by *Cancel*).
+    """
+
+    done = Signal(object)
+
+    def __init__(self, viewer: Any, run_label: str, idle_text: str, cancel_text: str) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.worker: Optional[Any] = None
+        self._stop = False
+        self._cancel_text = cancel_text
+        self.run_button, self.cancel_button = QPushButton(run_label), QPushButton("Cancel")
+        self.progress, self.status = QProgressBar(), QLabel(idle_text)
+
+    def wire_buttons(self) -> None:
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+
+    def start(self) -> None:  # pragma: no cover - every widget overrides it
+        raise NotImplementedError
+
+    def run_in_worker(self, text: str, work: Callable[[], Any], on_result: Callable[[Any], None]) -> None:
+        self._stop = False
+        self._set_running(True, text)
+        self.worker = start_worker(work, on_result, self._failed, lambda: self._set_running(False))
+
+    def cancel(self) -> None:
+        self._stop = True
+        self.status.setText(self._cancel_text)
+
+    def _set_running(self, running: bool, text: str = "") -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.progress.setValue(0)
+            self.status.setText(text)
+        else:
+            self.worker = None
+
+    def _failed(self, exc: BaseException) -> None:
+        self.done.emit(show_error(self.status, exc))
 
 
 class LayerCombo(QComboBox):
@@ -51,7 +101,7 @@ class LayerCombo(QComboBox):
 
 
 def describe_error(exc: BaseException) -> str:
-    from emkit.errors import EmkitError
+    from emkit import EmkitError
 
     return str(exc) if isinstance(exc, EmkitError) else f"{type(exc).__name__}: {exc}"
 
@@ -75,7 +125,7 @@ def start_worker(fn: Callable[..., Any], on_result: Callable[[Any], None],
         try:
             return True, fn()
         except Exception as exc:  # noqa: BLE001 - the thread boundary: every failure becomes a message
-            from emkit.errors import EmkitError
+            from emkit import EmkitError
 
             if not isinstance(exc, EmkitError):
                 traceback.print_exception(exc)

@@ -1,12 +1,11 @@
 """napari reader: EM files read by emkit's own readers, with the pixel size as layer scale.
 
 ``get_reader(path)`` answers napari's question "can you read this?" by extension (the
-manifest's patterns, the same families as ``emkit.data.formats`` minus PNG/JPEG, which
-napari reads itself) and returns ``read_layers``. The pixels come from
-``emkit.data.readers.read_image`` (content sniffing, memory-mapped TIFF/MRC, HDF5 default
-keys, DM/EMD/SER via the ``em-formats`` extra); the pixel size from
-``emkit.predict.metadata`` (TIFF tags, MRC voxel size, HDF5 attributes, DM/EMD axes), in
-nanometres. A file emkit cannot read raises its one-line ``BadFileError``, which napari
+manifest's patterns: ``emkit.EM_SUFFIXES``, emkit's formats minus PNG/JPEG, which napari
+reads itself) and returns ``read_layers``. Pixels and pixel size come from
+``emkit.read_image`` (content sniffing, memory-mapped TIFF/MRC, HDF5 default keys,
+DM/EMD/SER via the ``em-formats`` extra; TIFF tags, MRC voxel size, HDF5 attributes,
+DM/EMD axes, in nanometres). A file emkit cannot read raises its one-line ``BadFileError``, which napari
 shows as a notification.
 """
 
@@ -18,10 +17,10 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
-from emkit.data.formats import FORMAT_EXTENSIONS
+import emkit
 
 #: Extensions this reader claims: every emkit family except the plain image formats.
-EXTENSIONS = frozenset().union(*(exts for family, exts in FORMAT_EXTENSIONS.items() if family != "pil"))
+EXTENSIONS = frozenset(emkit.EM_SUFFIXES)
 
 LayerData = tuple[Any, dict[str, Any], str]
 PathLike = Union[str, os.PathLike]
@@ -43,16 +42,11 @@ def read_layers(path: Union[PathLike, list[PathLike]]) -> list[LayerData]:
 
 def read_file(path: Path) -> LayerData:
     """Pixels as stored (a stack stays a stack; 4-D HDF5 ``NCHW`` gets a channel axis)."""
-    from emkit.data.formats import sniff_format
-    from emkit.data.readers import read_image
-    from emkit.predict.metadata import read_meta
-
-    family = sniff_format(path)
-    data = read_image(path, check=False)
-    meta = read_meta(path, family)
+    image = emkit.read_image(path, check=False)
+    data, meta = image.array, image
     kwargs: dict[str, Any] = {
         "name": path.stem,
-        "metadata": {"emkit_source": str(path), "emkit_format": family,
+        "metadata": {"emkit_source": str(path), "emkit_format": image.format,
                      "pixel_size_nm": meta.pixel_size_nm, "description": meta.description},
     }
     if data.ndim == 4:

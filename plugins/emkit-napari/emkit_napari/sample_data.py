@@ -13,42 +13,36 @@ from typing import Any
 
 LayerData = tuple[Any, dict[str, Any], str]
 
-SEED, SPLIT, INDEX = 0, "test", 0
+SEED, SPLIT = 0, "test"
 
 
-def _rng(generator: str):  # noqa: ANN202 - numpy Generator
-    from emkit.data.synthetic.fields import rng_for
+def _one(kind: str, size: int):  # noqa: ANN202 - emkit.Synthetic
+    import emkit
 
-    return rng_for(SEED, generator, SPLIT, INDEX)
+    return emkit.synthesize(kind, 1, size=size, seed=SEED, split=SPLIT)
 
 
 def synthetic_cem(size: int = 512) -> list[LayerData]:
     """Cellular EM (membranes, mitochondria, vesicles), uint8 -- a pretraining image."""
-    from emkit.data.synthetic.cem import render_cem
-
-    image = render_cem(_rng("cem"), size)
-    return [(image, {"name": "synthetic CEM"}, "image")]
+    return [(_one("cem", size).image[0], {"name": "synthetic CEM"}, "image")]
 
 
 def synthetic_stem(size: int = 256) -> list[LayerData]:
     """ADF-STEM crystal (noisy observation, clean image) and its atom-column mask."""
-    from emkit.data.synthetic.stem import render_stem
-
-    sample = render_stem(_rng("stem"), size)
+    sample = _one("stem", size)
     return [
-        (sample.image, {"name": "synthetic STEM"}, "image"),
-        (sample.no_noise, {"name": "synthetic STEM (no noise)", "visible": False}, "image"),
-        (sample.mask, {"name": "atom columns", "opacity": 0.5}, "labels"),
+        (sample.image[0], {"name": "synthetic STEM"}, "image"),
+        (sample.clean[0], {"name": "synthetic STEM (no noise)", "visible": False}, "image"),
+        (sample.mask[0], {"name": "atom columns", "opacity": 0.5}, "labels"),
     ]
 
 
 def synthetic_hrtem(size: int = 512) -> list[LayerData]:
     """Au nanoparticles in HRTEM with the particle mask, at the generator's pixel size."""
-    from emkit.data.synthetic.hrtem import render_hrtem
-
-    sample = render_hrtem(_rng("hrtem"), size)
-    scale = {"scale": (sample.pixel_nm, sample.pixel_nm), "units": ("nm", "nm")}
+    sample = _one("hrtem", size)
+    pixel = float(sample.pixel_nm[0])
+    scale = {"scale": (pixel, pixel), "units": ("nm", "nm")}
     return [
-        (sample.image, {"name": "synthetic HRTEM", **scale}, "image"),
-        (sample.mask, {"name": "particles", "opacity": 0.5, **scale}, "labels"),
+        (sample.image[0], {"name": "synthetic HRTEM", **scale}, "image"),
+        (sample.mask[0], {"name": "particles", "opacity": 0.5, **scale}, "labels"),
     ]

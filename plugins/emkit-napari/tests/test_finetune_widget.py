@@ -111,10 +111,10 @@ def test_restoration_from_an_image_target(widget, qtbot):  # noqa: ANN001
 
 
 def test_dataset_folder_instead_of_layers(widget, qtbot, tmp_path):  # noqa: ANN001
-    from emkit_napari.layer_dataset import write_layer_dataset
+    from emkit.data.arrays import write_array_dataset
 
     image, _, mask = (layer[0] for layer in synthetic_stem(128))
-    folder = write_layer_dataset(tmp_path / "ds", image, mask, "mask", patch=32).root  # 16 patches
+    folder = write_array_dataset(tmp_path / "ds", "mask", image, mask, patch=32).root  # 16 patches
     widget.folder.setText(str(folder))
     widget.epochs.setValue(1)
     widget.extra.setText(f"{TINY} train.batch_size=2 data.val_fraction=0.25")

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "emkit_napari"
-QT_FREE = ("reader", "sample_data", "predict_core", "package_model", "finetune_core", "layer_dataset")
+QT_FREE = ("reader", "sample_data", "predict_core", "package_model", "finetune_core")
 
 
 def imported(path: Path) -> set[str]:

@@ -96,3 +96,30 @@ def test_unusable_device_names_the_choice(seg_run) -> None:  # noqa: ANN001
         pytest.skip("CUDA is usable here")
     with pytest.raises(EmkitError, match="^Device 'cuda': torch cannot use CUDA on this machine; choose auto or cpu$"):
         core.open_model(seg_run, core.TileOptions(device="cuda"))
+
+
+def test_restoration_residual_layer_is_input_minus_output(denoise_run, tmp_path) -> None:  # noqa: ANN001
+    """The residual layer holds exactly what `emkit predict --save-residual` writes, on a signed scale."""
+    import tifffile
+    from typer.testing import CliRunner
+
+    from emkit.cli.app import app
+    from emkit_napari.sample_data import synthetic_stem
+
+    image = synthetic_stem(96)[0][0]
+    tifffile.imwrite(tmp_path / "in.tif", image)
+    result = CliRunner().invoke(app, ["predict", str(denoise_run), str(tmp_path / "in.tif"), "--out",
+                                      str(tmp_path / "out"), "--tile", "64", "--device", "cpu", "-q",
+                                      "--save-residual"])
+    assert result.exit_code == 0, result.output
+    model = core.open_model(denoise_run, core.TileOptions(tile=64, device="cpu", residual=True))
+    values = core.predict_array(model, image, "in")
+    assert values.shape == (2, 96, 96) and model.channels == 1 and isinstance(model.notes, list)
+    np.testing.assert_allclose(values[1], tifffile.imread(tmp_path / "out" / "in_residual.tif"), atol=1e-6)
+    restored, residual = core.prediction_layers(model, values, "in")
+    assert restored[0].shape == (96, 96) and restored[1]["name"] == f"in ({model.name}) restored"
+    assert residual[1]["name"] == f"in ({model.name}) residual (input - restored)" and residual[2] == "image"
+    low, high = residual[1]["contrast_limits"]
+    assert low == -high > -1 and residual[1]["colormap"]["name"] == "emkit signed"
+    plain = core.open_model(denoise_run, core.TileOptions(tile=64, device="cpu"))
+    assert core.predict_array(plain, image, "in").shape == (1, 96, 96)

@@ -88,7 +88,7 @@ def test_bad_model_path_is_one_clear_line(viewer_with_stem, qtbot, tmp_path):  #
     qtbot.addWidget(widget)
     widget.set_model(tmp_path / "missing-run")
     text = run_widget(qtbot, widget)
-    assert text == f"{tmp_path / 'missing-run'}: no such run directory or weights file"
+    assert text == f"{tmp_path / 'missing-run'}: no such run folder, weights file or bioimage.io package"
     assert widget.status.text() == text
     assert [layer.name for layer in viewer_with_stem.layers] == ["synthetic STEM", "synthetic STEM (no noise)",
                                                                  "atom columns"]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from emkit.config.ranges import ranged
 from emkit.data.filedataset import Entry, FileConfig, FileDataset
 from emkit.data.geometry import fit
 from emkit.data.readers import HDF5_EXTENSIONS, BadFileError, as_2d, check_pixels, fill_nonfinite
@@ -42,8 +43,8 @@ class AuHDF5Config(FileConfig):
     images_key: str = "images"
     maps_key: str = "maps"
     #: Channel of `maps` that marks particles (NCHW maps); ignored for NHW maps.
-    mask_channel: int = dataclasses.field(default=1, metadata={"range": (0, 1024)})
-    mask_threshold: float = dataclasses.field(default=0.5, metadata={"range": (-1000000000000.0, 1000000000000.0)})
+    mask_channel: int = ranged(1, 0, 1024)
+    mask_threshold: float = ranged(0.5, None, None)
 
 
 class AuHDF5Dataset(FileDataset):

@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from emkit.config.ranges import ranged
 from emkit.data.filedataset import Entry, FileConfig, FileDataset
 from emkit.data.readers import IMAGE_EXTENSIONS, BadFileError, as_2d, count_slices, read_image
 from emkit.data.geometry import fit
@@ -36,7 +37,7 @@ class FolderConfig(FileConfig):
     stacks: Literal["auto", "all", "first"] = "auto"
     #: Draw every source folder equally often (sources = first `source_depth` folders).
     balance_sources: bool = False
-    source_depth: int = dataclasses.field(default=1, metadata={"range": (0, 64)})
+    source_depth: int = ranged(1, 0, 64)
     #: HDF5 dataset name when the folder holds HDF5 files (None: images/image/data/raw).
     key: str = ""
 

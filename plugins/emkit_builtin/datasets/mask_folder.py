@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from emkit.config.ranges import ranged
 from emkit.data.filedataset import Entry
 from emkit.data.paired import MaskOptions, PairedConfig, PairedDataset
 from emkit.data.targets import check_kind
@@ -22,7 +23,7 @@ class MaskFolderConfig(PairedConfig):
     #: Sub-folder of root holding the masks.
     mask_dir: str = "mask"
     mask_mode: Literal["auto", "binary", "index"] = "auto"
-    mask_threshold: float = dataclasses.field(default=127.0, metadata={"range": (-1000000000000.0, 1000000000000.0)})
+    mask_threshold: float = ranged(127.0, None, None)
 
 
 class MaskFolderDataset(PairedDataset):

@@ -35,6 +35,7 @@ from typing import Any, Optional, Union
 import numpy as np
 import torch
 
+from emkit.config.ranges import INT64_MAX, ranged
 from emkit.data.geometry import fit
 from emkit.errors import ConfigError, DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
@@ -51,15 +52,15 @@ class MixConfig:
     sources: list[Union[str, dict]] = dataclasses.field(
         default_factory=lambda: ["synthetic-cem", "synthetic-stem", "synthetic-hrtem"])
     #: Relative frequency of each source, in the order of ``sources``; empty = equal.
-    weights: list[float] = dataclasses.field(default_factory=list, metadata={"range": (0, 1e9)})
+    weights: list[float] = ranged(lo=0, hi=None, default_factory=list)
     #: Samples in the train / val / test split; None = the sum of the sources' sizes.
-    length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
-    val_length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
-    test_length: Optional[int] = dataclasses.field(default=None, metadata={"range": (0, 10**12)})
+    length: Optional[int] = ranged(None, 0, 1_000_000_000)
+    val_length: Optional[int] = ranged(None, 0, 1_000_000_000)
+    test_length: Optional[int] = ranged(None, 0, 1_000_000_000)
     #: Side of the square samples (choose at least the pretext's crop).
-    size: int = dataclasses.field(default=256, metadata={"range": (16, 65536)})
+    size: int = ranged(256, 16, 65536)
     #: Seed of the (source, item) plan and of the train-split crop windows.
-    seed: int = dataclasses.field(default=0, metadata={"range": (0, 2**63 - 1)})
+    seed: int = ranged(0, 0, INT64_MAX)
 
     def __post_init__(self) -> None:
         if not self.sources:

@@ -21,6 +21,7 @@ import dataclasses
 from pathlib import Path
 from typing import Literal
 
+from emkit.config.ranges import ranged
 from emkit.data.filedataset import Entry, EntryTable
 from emkit.data.paired import MaskOptions, PairedConfig, PairedDataset
 from emkit.data.targets import TASK_KINDS, TEMIMAGENET_MASKS, TEMIMAGENET_TARGETS, check_kind
@@ -36,7 +37,7 @@ class TEMImageNetConfig(PairedConfig):
     mask_dir: str = TEMIMAGENET_MASKS
     #: Masks: pixel > threshold is an atom (binary), or "index"/"auto" (see mask-folder).
     mask_mode: Literal["auto", "binary", "index"] = "binary"
-    mask_threshold: float = dataclasses.field(default=127.0, metadata={"range": (-1000000000000.0, 1000000000000.0)})
+    mask_threshold: float = ranged(127.0, None, None)
 
 
 class TEMImageNetDataset(PairedDataset):

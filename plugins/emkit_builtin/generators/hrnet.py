@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emkit.config.ranges import ranged
 from emkit_builtin.generators.base import PaddedGenerator
 from emkit_builtin.generators.blocks import Bottleneck, conv_bn_relu
 from emkit_builtin.generators.hrnet_modules import Stage, Transition
@@ -45,20 +46,20 @@ from emkit_builtin.generators.rf_probe import MeasuredReceptiveField, measure_re
 class HRNetConfig:
     """Options of the ``hrnet`` generator (``generator.<field>=...``)."""
 
-    in_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
-    out_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
-    stem_width: int = dataclasses.field(default=64, metadata={"range": (1, 512)})
+    in_channels: int = ranged(1, 1, 64)
+    out_channels: int = ranged(1, 1, 64)
+    stem_width: int = ranged(64, 1, 512)
     #: Bottleneck planes of stage 1 (its output has 4× as many channels).
-    stage1_width: int = dataclasses.field(default=64, metadata={"range": (1, 512)})
-    stage1_blocks: int = dataclasses.field(default=2, metadata={"range": (1, 16)})
+    stage1_width: int = ranged(64, 1, 512)
+    stage1_blocks: int = ranged(2, 1, 16)
     #: Branch widths; their number is the number of branches of the last stage.
-    widths: list[int] = dataclasses.field(default_factory=lambda: [18, 36, 72, 144], metadata={"range": (1, 1024)})
+    widths: list[int] = ranged(lo=1, hi=1024, default_factory=lambda: [18, 36, 72, 144])
     #: High-resolution modules in stages 2..n (one entry per stage).
-    modules: list[int] = dataclasses.field(default_factory=lambda: [1, 3, 2], metadata={"range": (1, 16)})
+    modules: list[int] = ranged(lo=1, hi=16, default_factory=lambda: [1, 3, 2])
     #: Basic blocks per branch in each module of stages 2..n.
-    blocks: list[int] = dataclasses.field(default_factory=lambda: [2, 2, 2], metadata={"range": (1, 16)})
+    blocks: list[int] = ranged(lo=1, hi=16, default_factory=lambda: [2, 2, 2])
     #: Decoder widths at ¼, ½ and full resolution.
-    decoder_widths: list[int] = dataclasses.field(default_factory=lambda: [64, 32, 16], metadata={"range": (1, 512)})
+    decoder_widths: list[int] = ranged(lo=1, hi=512, default_factory=lambda: [64, 32, 16])
 
     def __post_init__(self) -> None:
         stages = len(self.widths) - 1

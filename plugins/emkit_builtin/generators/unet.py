@@ -33,6 +33,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from emkit.config.ranges import ranged
 from emkit_builtin.generators.base import PaddedGenerator
 from emkit_builtin.generators.blocks import ResidualBlock
 from emkit_builtin.generators.init import pix2pix_init
@@ -51,18 +52,18 @@ _DEFAULT_BLOCKS = 4
 class UNetConfig:
     """Options of the ``unet`` generator (``generator.<field>=...``)."""
 
-    in_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
-    out_channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
+    in_channels: int = ranged(1, 1, 64)
+    out_channels: int = ranged(1, 1, 64)
     #: Encoder blocks B (each followed by a pool); presets exist for 2, 3 and 4.
-    blocks: int = dataclasses.field(default=_DEFAULT_BLOCKS, metadata={"range": (1, 6)})
+    blocks: int = ranged(_DEFAULT_BLOCKS, 1, 6)
     #: Receptive field of a paper preset for this B; None = all pools 2, no dilation.
-    rf: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 100000)})
+    rf: Optional[int] = ranged(None, 1, 100000)
     #: Explicit pooling factors (B entries); overrides ``rf`` presets.
-    pools: Optional[list[int]] = dataclasses.field(default=None, metadata={"range": (1, 16)})
+    pools: Optional[list[int]] = ranged(None, 1, 16)
     #: Explicit dilations (B + 1 entries: levels 0..B-1, then the bottleneck).
-    dilations: Optional[list[int]] = dataclasses.field(default=None, metadata={"range": (1, 64)})
+    dilations: Optional[list[int]] = ranged(None, 1, 64)
     #: Filters of the first level; doubled at every level below.
-    width: int = dataclasses.field(default=16, metadata={"range": (1, 256)})
+    width: int = ranged(16, 1, 256)
     #: The paper's name, e.g. "U-Net_4_424"; sets ``blocks`` and ``rf``.
     variant: Optional[str] = None
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import torch
 
+from emkit.config.ranges import ranged
 from emkit.interfaces import Pretext
 from emkit.ops import DegradeRanges, degrade_pair, sample_degrade_params
 from emkit.plugin_api import StepContext, from_model, to_model
@@ -35,12 +36,12 @@ class PairConfig:
     """Options every degradation-based pretext has (``pretext.<field>=...``)."""
 
     #: Side of the square training crops (the paper uses 256).
-    crop: int = dataclasses.field(default=128, metadata={"range": (16, 8192)})
-    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
+    crop: int = ranged(128, 16, 8192)
+    lr: float = ranged(2e-4, 0, 10, exclusive_min=True)
     #: Adam's betas; pix2pix's 0.5 is kept for every pretext, so the pretexts differ only
     #: in their corruption and loss.
-    beta1: float = dataclasses.field(default=0.5, metadata={"range": (0, 1), "exclusive_max": True})
-    beta2: float = dataclasses.field(default=0.999, metadata={"range": (0, 1), "exclusive_max": True})
+    beta1: float = ranged(0.5, 0, 1, exclusive_max=True)
+    beta2: float = ranged(0.999, 0, 1, exclusive_max=True)
     #: Degradation ranges (see emkit.ops.DegradeRanges for each field and its default).
     degrade: DegradeRanges = dataclasses.field(default_factory=DegradeRanges)
     #: The generator's starting weights: ``default`` (PyTorch's per-layer init, what

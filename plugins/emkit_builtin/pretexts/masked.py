@@ -29,6 +29,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from emkit.config.ranges import ranged
 from emkit.plugin_api import StepContext
 from emkit_builtin.pretexts.degraded_pairs import DegradationPretext, PairConfig, image_l1
 
@@ -41,16 +42,15 @@ class MaskedConfig(PairConfig):
     """Options of ``pretext=masked``: the shared ones and the masking."""
 
     #: Share of the patch cells hidden in every crop (exact per crop, rounded).
-    ratio: float = dataclasses.field(default=0.5, metadata={"range": (0, 1), "exclusive_min": True,
-                                                             "exclusive_max": True})
+    ratio: float = ranged(0.5, 0, 1, exclusive_min=True, exclusive_max=True)
     #: Side of the square cells, in pixels (the crop is cut into a grid of them).
-    patch: int = dataclasses.field(default=8, metadata={"range": (1, 4096)})
+    patch: int = ranged(8, 1, 4096)
     #: ``learnable`` (a learned mask value: the mask is visible) or ``noise`` (it is not).
     fill: Literal["learnable", "noise"] = "learnable"
     #: Blur and noise the visible pixels with the degradation op as well.
     degrade_input: bool = False
     #: Weight of the L1 on the visible pixels (0 = the loss sees only the hidden ones).
-    visible_weight: float = dataclasses.field(default=0.0, metadata={"range": (0, 1000.0)})
+    visible_weight: float = ranged(0.0, 0, 1000.0)
 
 
 def patch_mask(batch: int, size: int, patch: int, ratio: float, generator: torch.Generator,

@@ -16,6 +16,7 @@ from typing import Literal, Optional
 import torch
 from torch import nn
 
+from emkit.config.ranges import ranged
 from emkit.plugin_api import StepContext
 from emkit_builtin.pretexts.degraded_pairs import DegradationPretext, PairConfig
 from emkit_builtin.pretexts.gan_loss import gan_loss
@@ -26,13 +27,13 @@ from emkit_builtin.pretexts.patchgan import PatchDiscriminator, width_for
 class Pix2PixConfig(PairConfig):
     """Options of ``pretext=pix2pix``: the shared ones (crop, Adam, degradation ranges) and the GAN's."""
 
-    lambda_l1: float = dataclasses.field(default=100.0, metadata={"range": (0, 1000000.0)})
+    lambda_l1: float = ranged(100.0, 0, None)
     gan_loss: Literal["lsgan", "vanilla"] = "lsgan"
     #: Discriminator depth (3 → 70×70 patches), width and normalisation; width None =
     #: follows the generator's scale in [8, 64] (U-Net width, HRNet branch width; see
     #: patchgan.width_for).
-    d_layers: int = dataclasses.field(default=3, metadata={"range": (1, 8)})
-    d_width: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1024)})
+    d_layers: int = ranged(3, 1, 8)
+    d_width: Optional[int] = ranged(None, 1, 1024)
     d_norm: Literal["batch", "instance", "none"] = "batch"
 
     def __post_init__(self) -> None:

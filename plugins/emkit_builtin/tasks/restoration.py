@@ -14,6 +14,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from emkit.config.ranges import ranged
 from emkit.ops.augment import AugmentConfig, augment_pair
 from emkit.interfaces import Task
 from emkit.plugin_api import StepContext, from_model, to_model, to_unit
@@ -21,11 +22,11 @@ from emkit.plugin_api import StepContext, from_model, to_model, to_unit
 
 @dataclasses.dataclass
 class RestorationConfig:
-    crop: int = dataclasses.field(default=256, metadata={"range": (8, 8192)})
-    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
-    l1_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0)})
-    l2_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0)})
-    channels: int = dataclasses.field(default=1, metadata={"range": (1, 64)})
+    crop: int = ranged(256, 8, 8192)
+    lr: float = ranged(2e-4, 0, 10, exclusive_min=True)
+    l1_weight: float = ranged(1.0, 0, None)
+    l2_weight: float = ranged(1.0, 0, None)
+    channels: int = ranged(1, 1, 64)
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
     #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
     random_init: Literal["default", "kaiming", "pix2pix"] = "default"

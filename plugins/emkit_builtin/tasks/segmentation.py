@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from emkit.config.ranges import ranged
 from emkit.ops.augment import AugmentConfig, augment_pair
 from emkit.interfaces import Task
 from emkit.plugin_api import StepContext, to_model, to_unit
@@ -24,12 +25,12 @@ EPS = 1e-6
 
 @dataclasses.dataclass
 class SegmentationConfig:
-    classes: int = dataclasses.field(default=2, metadata={"range": (2, 1000)})
-    crop: int = dataclasses.field(default=448, metadata={"range": (8, 8192)})
-    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
-    threshold: float = dataclasses.field(default=0.5, metadata={"range": (0, 1)})
+    classes: int = ranged(2, 2, 1000)
+    crop: int = ranged(448, 8, 8192)
+    lr: float = ranged(2e-4, 0, 10, exclusive_min=True)
+    threshold: float = ranged(0.5, 0, 1)
     #: Weight of the positive class in BCE (particles are often a minority).
-    pos_weight: float = dataclasses.field(default=1.0, metadata={"range": (0, 1000000.0), "exclusive_min": True})
+    pos_weight: float = ranged(1.0, 0, None, exclusive_min=True)
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
     #: Weights of init=random runs: default (PyTorch per layer) | kaiming | pix2pix (N(0, 0.02)).
     random_init: Literal["default", "kaiming", "pix2pix"] = "default"

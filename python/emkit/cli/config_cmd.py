@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from emkit.cli.run_cmd import CONFIG_HELP, OVERRIDE_CONTEXT, OVERRIDES_HELP, check_option_style
+from emkit.cli.run_cmd import CONFIG_HELP, OVERRIDE_CONTEXT, OVERRIDES_HELP
+from emkit.config.overrides import check_option_style
 
 
 def register(app: typer.Typer) -> None:

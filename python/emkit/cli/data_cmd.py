@@ -16,14 +16,20 @@ import typer
 
 def _progress(total: int, label: str, unit: str):
     """The shared one-line progress (ETA kept visible; plain lines when not a terminal)."""
-    from emkit.engine.runtime.progress import Progress
+    from emkit.console.progress import Progress
 
     return Progress(total, label=label, unit=unit)
 
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Make, pack and inspect datasets.", no_args_is_help=True)
+    add_synth(group)
+    add_pack(group)
+    add_show(group)
+    app.add_typer(group, name="data")
 
+
+def add_synth(group: typer.Typer) -> None:
     @group.command("synth", help="Write a synthetic dataset in the real published layout (stem | hrtem | cem).")
     def synth(
         kind: str = typer.Argument(..., help="stem (TEMImageNet PNGs), hrtem (Au HDF5) or cem (CEM500K TIFF folders)."),
@@ -43,6 +49,8 @@ def register(app: typer.Typer) -> None:
             reader = write_synthetic(kind, out, n, seed=seed, size=size, sources=sources, progress=bar.advance)
         typer.echo(f"wrote {n} samples to {out}; read them with data={reader} data.root={out}")
 
+
+def add_pack(group: typer.Typer) -> None:
     @group.command("pack", help="Pack a folder of images into memory-mapped shards (resumable).")
     def pack(
         src: Path = typer.Argument(..., help="Folder of images (searched recursively)."),
@@ -69,6 +77,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(summarize([tuple(x) for x in index["skipped"]]))
         typer.echo(f"train on it with data=packed data.root={out}")
 
+
+def add_show(group: typer.Typer) -> None:
     @group.command("show", help="Write a PNG grid of samples (targets/masks beside images) and print statistics.")
     def show(
         dataset: str = typer.Argument(..., help="Dataset plugin name (e.g. synthetic-stem, folder)."),
@@ -83,7 +93,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from emkit.data.preview import dataset_from_options, describe, pick
-        from emkit.engine.evaluation.sample_grids import dataset_grid
+        from emkit.data.grids import dataset_grid
 
         ds = dataset_from_options(dataset, overrides or [], split=split, target=target)
         indices = pick(len(ds), n)
@@ -117,5 +127,3 @@ def register(app: typer.Typer) -> None:
 
             console.print(summarize(problems), markup=False)
         console.print(f"grid written to {out}", markup=False)
-
-    app.add_typer(group, name="data")

@@ -19,11 +19,10 @@ def register(app: typer.Typer) -> None:
         save_predictions: bool = typer.Option(False, "--save-predictions",
                                               help="Also write predictions (TIFF) and a worst/best overlay grid."),
     ) -> None:
-        from emkit.engine.evaluation.evaluate_run import evaluate_run
-        from emkit.engine.evaluation.per_image import evidence_dir
+        from emkit.api import evaluate, evidence_dir
 
-        metrics = evaluate_run(run, split=split, device=device, batch_size=batch_size, weights_from=weights,
-                               save_predictions=save_predictions)
+        metrics = evaluate(run, split=split, device=device, batch_size=batch_size, weights=weights,
+                           save_predictions=save_predictions)
         typer.echo(f"per-image metrics: {evidence_dir(run, split, weights) / 'per_image.csv'}")
         for key, value in metrics.items():
             typer.echo(f"{split}_{key}: {value:.6g}")

@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
             help="Output file (default: <run>/generator.pt or .onnx; <run>/<run name>.bioimageio.zip)."
         ),
         input_dtype: str = typer.Option(
-            "float32", "--input-dtype", help="ONNX input type: float32 (in [0, 1]) or uint8 (TorchScript takes both)."
+            "float32", "--input-dtype",
+            help="ONNX input type: float32 (in [0, 1]), uint8, int8, uint16, int16 or int32 (integers mapped by "
+            "their type's range; TorchScript takes every type)."
         ),
         opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset (default 17)."),
         validate: Optional[bool] = typer.Option(

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         name: Optional[str] = typer.Argument(None, help="NAME or KIND=NAME (default: all)."),
         full: bool = typer.Option(False, "--full", help="Run every contract check, including training steps."),
     ) -> None:
-        from emkit.engine.runtime.progress import Progress
+        from emkit.console.progress import Progress
 
         targets = _validate_targets(name)
         failed = 0

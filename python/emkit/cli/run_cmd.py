@@ -1,4 +1,4 @@
-"""``emkit run key=value ...``: resolve the config and hand it to the training engine."""
+"""``emkit run key=value ...``: ``emkit.train`` with the command line's words and the progress line."""
 
 from __future__ import annotations
 
@@ -18,21 +18,6 @@ CONFIG_HELP = "YAML config file(s), applied in order under the command-line over
 OVERRIDE_CONTEXT = {"ignore_unknown_options": True}
 
 
-def check_option_style(items: list[str]) -> None:
-    """Raise a one-line did-you-mean ``ConfigError`` for ``--key value`` spellings."""
-    if not any(item.startswith("-") for item in items):
-        return
-    from emkit.config.coerce import field_types
-    from emkit.config.overrides import option_style_hint
-    from emkit.config.schema import PLUGIN_SECTIONS, RunConfig, TrainConfig
-    from emkit.errors import ConfigError
-
-    known = [*field_types(RunConfig), *(f"train.{k}" for k in field_types(TrainConfig)), *PLUGIN_SECTIONS]
-    hint = option_style_hint(items, known)
-    if hint:
-        raise ConfigError(hint)
-
-
 def register(app: typer.Typer) -> None:
     @app.command(
         "run",
@@ -44,7 +29,10 @@ def register(app: typer.Typer) -> None:
         overrides: Optional[list[str]] = typer.Argument(None, help=OVERRIDES_HELP),
         config: Optional[list[Path]] = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
     ) -> None:
-        check_option_style(overrides or [])
-        from emkit.engine.launch.start import launch
+        from emkit.api import train
 
-        launch(overrides or [], [str(c) for c in config or []])
+        run = train(*(overrides or []), config=[str(c) for c in config or []])
+        if run is not None and run.stopped:
+            from emkit.errors import EmkitError
+
+            raise EmkitError(run.stop_reason or f"stopped; continue with: emkit run resume={run.path}")

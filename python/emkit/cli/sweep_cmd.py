@@ -16,8 +16,7 @@ def register(app: typer.Typer) -> None:
         runs_dir: str = typer.Option("runs", "--runs-dir"),
         config: Optional[list[Path]] = typer.Option(None, "--config", "-c"),
     ) -> None:
-        from emkit.engine.launch.sweep import sweep as run_sweep
-        from emkit.report import write_report
+        from emkit.api import compare, sweep
 
-        paths = run_sweep(overrides, [str(c) for c in config or []], name=name, runs_dir=runs_dir)
-        typer.echo(f"report: {write_report(paths, Path(runs_dir) / name / 'report')}")
+        runs = sweep(*overrides, name=name, runs_dir=runs_dir, config=[str(c) for c in config or []])
+        typer.echo(f"report: {compare(runs).write(Path(runs_dir) / name / 'report')}")

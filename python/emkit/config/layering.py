@@ -62,18 +62,12 @@ class ResolvedConfig:
         self.tree = _serialise(self.run, self.train, self.plugins)
 
 
-#: Former top-level keys that now live in ``train`` (the optimiser group). They still
-#: work -- every train key has a top-level alias -- but say once that they moved.
-MOVED_TO_TRAIN = ("freeze", "body_lr_mult")
-
-
 @dataclasses.dataclass
 class UserLayers:
     """What the user wrote, parsed once: config files (in order) and command-line overrides."""
 
     files: list[dict[str, Any]]
     cli: dict[str, Any]
-    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def merged(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
         """``base`` < files (in order) < command line, merged in that order."""
@@ -87,11 +81,8 @@ def read_layers(overrides: list[str] | None = None,
                 config_files: list[str | Path] | None = None) -> UserLayers:
     """Parse ``key=value`` overrides and read YAML files, each exactly once."""
     raw = [load_yaml(path) for path in config_files or []] + [parse_overrides(list(overrides or []))]
-    moved = sorted({key for layer in raw for key in layer if key in MOVED_TO_TRAIN})
-    warnings = [f"'{key}' is now 'train.{key}' (optimiser settings live under train); the top-level "
-                "spelling still works but is deprecated" for key in moved]
     lifted = [_lift_train_aliases(layer) for layer in raw]
-    return UserLayers(files=lifted[:-1], cli=lifted[-1], warnings=warnings)
+    return UserLayers(files=lifted[:-1], cli=lifted[-1])
 
 
 def _serialise(run: RunConfig, train: TrainConfig, plugins: dict[str, tuple[str, Any]]) -> dict[str, Any]:
@@ -238,7 +229,7 @@ def resolve(
         owner = f"{section} {chosen[section]!r}"
         plugins[section] = (chosen[section], build_dataclass(cls.Config, values, section, owner=owner))
 
-    warnings = layers.warnings + preset_warnings + settle(run, train, plugins)
+    warnings = preset_warnings + settle(run, train, plugins)
     # Re-serialise from the typed objects so config.yaml holds the values used.
     return ResolvedConfig(tree=_serialise(run, train, plugins), run=run, train=train, plugins=plugins,
                           warnings=warnings)

@@ -146,3 +146,16 @@ def option_style_hint(items: list[str], known_keys: list[str]) -> str | None:
         return (f"No such option: {item}. Settings are key=value words without dashes: "
                 f"did you mean {shown}?")
     return None
+
+
+def check_option_style(items: list[str]) -> None:
+    """Raise a one-line did-you-mean ``ConfigError`` for ``--key value`` spellings in ``items``."""
+    if not any(item.startswith("-") for item in items):
+        return
+    from emkit.config.coerce import field_types
+    from emkit.config.schema import RunConfig, TrainConfig
+
+    known = [*field_types(RunConfig), *(f"train.{k}" for k in field_types(TrainConfig)), *PLUGIN_SECTIONS]
+    hint = option_style_hint(items, known)
+    if hint:
+        raise ConfigError(hint)

@@ -1,17 +1,22 @@
 """Valid ranges of numeric config fields, declared next to each field's definition.
 
-A field declares its range in its dataclass metadata::
+A field declares its range with ``ranged(default, lo, hi)``::
 
-    batch_size: int = dataclasses.field(default=8, metadata={"range": (1, 65536)})
-    lr: float = dataclasses.field(default=2e-4, metadata={"range": (0, 10), "exclusive_min": True})
+    batch_size: int = ranged(8, 1, 65536)
+    lr: float = ranged(2e-4, 0, 10, exclusive_min=True)
+    weights: list[float] = ranged(lo=0, hi=None, default_factory=list)
 
-``(lo, hi)`` is inclusive; ``None`` leaves a side open; ``"exclusive_min": True`` /
-``"exclusive_max": True`` make a bound strict (a learning rate must be > 0, a split
-fraction < 1). Plugins write the metadata
-directly (no import needed); ``ranged`` is the same thing in one call; ``coerce.numeric_fields_without_range`` lists fields that declare none. The coercion layer
-(``coerce.build_dataclass``) checks every value (each item of a list) against it, so a bad
-number fails during config resolution, before any run folder exists, with one line naming
-the key, the value and the range. ``None`` for an ``Optional`` field is always allowed.
+``(lo, hi)`` is inclusive; ``None`` leaves a side open (write ``None``, not a large
+number, for "unbounded"); ``exclusive_min=True`` / ``exclusive_max=True`` make a bound
+strict (a learning rate must be > 0, a split fraction < 1). ``ranged`` is the one way
+emkit and its built-in plugins declare a range. It stores the range in the field's
+metadata (``{"range": (lo, hi), "exclusive_min": ..., "exclusive_max": ...}``), and that
+metadata is what emkit reads (``Range.of``), so a third-party plugin that writes the
+metadata itself (``dataclasses.field(default=8, metadata={"range": (1, 64)})``, no emkit
+import) keeps working. ``coerce.numeric_fields_without_range`` lists fields that declare
+none. The coercion layer (``coerce.build_dataclass``) checks every value (each item of a
+list) against it, so a bad number fails during config resolution, before any run folder
+exists, with one line naming the key, the value and the range. ``None`` for an ``Optional`` field is always allowed.
 A subclass that redefines a field only to change its default keeps the base's range.
 
 Independently of declared ranges, every int must fit in 64 bits and every float must be

@@ -21,10 +21,10 @@ DEFAULT_LR = 2e-4
 class TrainConfig:
     """Loop, optimisation and logging settings shared by pretexts and tasks."""
 
-    epochs: int = ranged(2, 1, 1_000_000)
+    epochs: int = ranged(2, 1, None)
     #: Optimisation steps per epoch; None = one pass over the training split. More steps
     #: than one pass repeat the (reshuffled) split, so validation/checkpoints stay per epoch.
-    steps_per_epoch: Optional[int] = ranged(None, 1, 1_000_000_000)
+    steps_per_epoch: Optional[int] = ranged(None, 1, None)
     batch_size: int = ranged(8, 1, 65536)
     #: Learning rate; None = the pretext's/task's own ``lr``. Resolution settles both to
     #: the value used, so config.yaml shows it in ``train.lr`` and in the plugin section.
@@ -37,7 +37,7 @@ class TrainConfig:
     warmup: Optional[float] = ranged(None, 0.0, 1.0, exclusive_max=True)
     #: Downstream: train only the generator's output head for this many steps (body rate 0),
     #: then the body joins with its own warm-up.
-    head_first_steps: int = ranged(0, 0, 1_000_000_000)
+    head_first_steps: int = ranged(0, 0, None)
     #: Downstream BatchNorm statistics: "frozen" (eval mode) or "update"; None = update from
     #: random init, else the task's ``pretrained_norm_stats`` (engine/init/norm_stats.py). A
     #: downstream run's config.yaml records the value that ran.
@@ -45,7 +45,7 @@ class TrainConfig:
     #: Keep the best-by-validation generator in best/ ("val_dice", "val_l1", ...); None = off.
     keep_best: Optional[str] = None
     #: Largest gradient norm; None = no clipping.
-    grad_clip: Optional[float] = ranged(None, 0.0, 1e6, exclusive_min=True)
+    grad_clip: Optional[float] = ranged(None, 0.0, None, exclusive_min=True)
     #: Parts of the generator to freeze while fine-tuning: "encoder", or "body" (everything
     #: but the output head, BatchNorm statistics included: the frozen-feature probe) or None.
     freeze: Optional[Literal["encoder", "body", "none"]] = None
@@ -61,10 +61,10 @@ class TrainConfig:
     channels_last: Optional[bool] = None
     num_workers: int = ranged(0, 0, 1024)
     #: Batches used for validation each epoch; None = the whole validation split.
-    val_batches: Optional[int] = ranged(None, 1, 1_000_000_000)
+    val_batches: Optional[int] = ranged(None, 1, None)
     #: Save a checkpoint every N steps (besides every epoch); None = only every epoch.
-    checkpoint_every: Optional[int] = ranged(None, 1, 1_000_000_000)
-    log_every: int = ranged(10, 1, 1_000_000_000)
+    checkpoint_every: Optional[int] = ranged(None, 1, None)
+    log_every: int = ranged(10, 1, None)
     deterministic: bool = False
 
 
@@ -77,9 +77,9 @@ class PretrainConfig:
     #: sources: "synthetic-cem", "folder:/data/x" or {name: folder, root: /data/x}.
     data: list[Union[str, dict]] = dataclasses.field(default_factory=list)
     #: Relative frequency of the task's images and of each extra source; empty = equal.
-    weights: list[float] = ranged(lo=0.0, hi=1e9, default_factory=list)
+    weights: list[float] = ranged(lo=0.0, hi=None, default_factory=list)
     #: Optimisation steps of the pretext stage; None = scaled to the number of images.
-    steps: Optional[int] = ranged(None, 1, 1_000_000_000)
+    steps: Optional[int] = ranged(None, 1, None)
     #: The pretext of the stage: a name, or its options (``pretrain.pretext.crop=64``).
     pretext: Union[str, dict] = "pix2pix"
 
@@ -105,11 +105,20 @@ class RunConfig:
     preset: Optional[str] = None
     #: "none" runs in this process; "torchrun" relaunches under torchrun with `devices`.
     launcher: Literal["none", "torchrun"] = "none"
+    #: Processes per machine with launcher=torchrun (torchrun --nproc_per_node).
     devices: int = ranged(1, 1, 1024)
+    #: Machines of a launcher=torchrun run (torchrun --nnodes); run the same command on each.
+    nodes: int = ranged(1, 1, 100_000)
+    #: "host:port" of the rendezvous every machine joins when nodes > 1 (torchrun --rdzv_endpoint).
+    rdzv_endpoint: Optional[str] = None
+    #: Seconds to wait for the rendezvous: reaching its host and every machine joining.
+    rdzv_timeout: int = ranged(600, 1, 1_000_000)
+    #: Times torchrun restarts the processes after one fails; each restart resumes the run folder.
+    max_restarts: int = ranged(0, 0, 1_000_000)
     logger: Literal["csv", "tensorboard"] = "csv"
     #: Epochs after which the test split is evaluated (the paper uses 5, 30, 60); each
     #: must be within ``train.epochs`` (checked during resolution).
-    eval_epochs: list[int] = ranged(lo=1, hi=1_000_000, default_factory=list)
+    eval_epochs: list[int] = ranged(lo=1, hi=None, default_factory=list)
     #: Degradation-op implementation: "auto" (native kernels, self-checked on first use on
     #: a GPU, else the pure-torch reference), "native" or "reference"; see emkit.ops.dispatch.
     #: "auto" defers to the EMKIT_OPS environment variable when it is set.

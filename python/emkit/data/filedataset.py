@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal, Optional
 import numpy as np
 import torch
 
+from emkit.config.ranges import ranged
 from emkit.data.intensity import IntensityConfig, dataset_stats
 from emkit.data.memory_cache import SampleCache
 from emkit.data.problems import ProblemLog, summarize
@@ -48,7 +49,7 @@ class FileConfig(IntensityConfig, SplitConfig):
     """
 
     #: Centre-crop / reflect-pad every sample to size x size (None: as stored).
-    size: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 65536)})
+    size: Optional[int] = ranged(None, 1, 65536)
     #: "raise": a bad file stops with an error naming it; "skip": it is left out and reported.
     on_error: Literal["raise", "skip"] = "raise"
     #: NaN/Inf pixels: "error" refuses the file, "fill" replaces them with the image median (warns).

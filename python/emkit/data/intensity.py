@@ -17,10 +17,14 @@ of a file become intensities in [0, 1]", the same way in training and in predict
 Modes:
 
 ``auto``       uint8 stays raw uint8; any other type goes through ``percentile``.
-``none``       ints raw (uint8/uint16; other ints are range-checked into uint16),
-               floats as float32 unchanged -- use when files are already in [0, 1].
-``fixed``      ``x / scale`` clipped (``scale`` defaults to the dtype's maximum, e.g.
-               4095 for 12-bit data stored as uint16 needs ``scale=4095``).
+``none``       by the pixel type alone, as ``plugin_api.to_unit`` maps tensors: uint8 /
+               uint16 raw (divided by 255 / 65535 by the engine), other integer types
+               by their full range (int16 -32768 → 0, 32767 → 1; a 32/64-bit image
+               whose values fit in 0..65535 is read as uint16), floats as float32
+               unchanged -- use when files are already in [0, 1].
+``fixed``      ``x / scale`` clipped; without ``scale`` the dtype's full range (its
+               maximum for unsigned types; 12-bit data stored as uint16 needs
+               ``scale=4095``).
 ``percentile`` per image: clip to the ``[low, high]`` percentiles, map to [0, 1]
                (robust to hot pixels and to the arbitrary offsets of float data).
 ``meanstd``    dataset statistics: ``z = (x/scale - mean) / std``, then ``0.5 + z/8``
@@ -40,6 +44,7 @@ from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Optional
 
 import numpy as np
 
+from emkit.config.ranges import ranged
 from emkit.errors import ConfigError, EmkitError
 
 NormMode = Literal["auto", "none", "fixed", "percentile", "meanstd"]
@@ -62,14 +67,12 @@ class IntensityConfig:
     #: Intensity normalisation: auto | none | fixed | percentile | meanstd.
     normalize: NormMode = "auto"
     #: Full-scale value for "fixed"/"meanstd" (None: the dtype maximum, e.g. 255).
-    scale: Optional[float] = dataclasses.field(
-        default=None, metadata={"range": (0, 1000000000000.0), "exclusive_min": True})
-    percentile_low: float = dataclasses.field(default=0.5, metadata={"range": (0, 100)})
-    percentile_high: float = dataclasses.field(default=99.5, metadata={"range": (0, 100)})
+    scale: Optional[float] = ranged(None, 0, None, exclusive_min=True)
+    percentile_low: float = ranged(0.5, 0, 100)
+    percentile_high: float = ranged(99.5, 0, 100)
     #: Dataset mean/std in [0, 1] units for "meanstd" (None: estimated from training files).
-    mean: Optional[float] = dataclasses.field(default=None, metadata={"range": (0, 1)})
-    std: Optional[float] = dataclasses.field(
-        default=None, metadata={"range": (0, 1000000.0), "exclusive_min": True})
+    mean: Optional[float] = ranged(None, 0, 1)
+    std: Optional[float] = ranged(None, 0, None, exclusive_min=True)
 
     def rule(self) -> "IntensityRule":
         """The rule of mode ``normalize`` with this config's parameters."""
@@ -118,18 +121,21 @@ class Scaling:
     clip: bool = False
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        out = x.astype(np.float32)
+        # 32/64-bit integers are mapped in float64: float32 cannot hold them exactly
+        wide = x.dtype.kind in "iu" and x.dtype.itemsize > 2
+        work = np.float64 if wide else np.float32
+        out = x.astype(work)
         if self.pre != 1.0:
-            out /= np.float32(self.pre)
+            out /= work(self.pre)
         if self.shift != 0.0:
-            out -= np.float32(self.shift)
+            out -= work(self.shift)
         if self.span != 1.0:
-            out /= np.float32(self.span)
+            out /= work(self.span)
         if self.base != 0.0:
-            out += np.float32(self.base)
+            out += work(self.base)
         if self.clip:
             np.clip(out, 0.0, 1.0, out=out)
-        return out
+        return out.astype(np.float32, copy=False)
 
 
 # --------------------------------------------------------------------------- one rule per mode
@@ -159,24 +165,43 @@ def dtype_max(dtype: np.dtype) -> float:
     return float(np.iinfo(dt).max) if dt.kind in "ui" else 1.0
 
 
+def unit_scaling(dtype: np.dtype, scale: Optional[float] = None) -> Scaling:
+    """Stored pixels of ``dtype`` → [0, 1] units, unclipped: ``x / scale`` when given, else
+    ``plugin_api.to_unit``'s map (integers by their full range, min → 0 and max → 1;
+    floats and bool unchanged)."""
+    dt = np.dtype(dtype)
+    if scale is not None:
+        return Scaling(pre=float(scale))
+    if dt.kind == "u":
+        return Scaling(pre=dtype_max(dt))
+    if dt.kind == "i":
+        info = np.iinfo(dt)
+        return Scaling(shift=float(info.min), span=float(info.max) - float(info.min))
+    return Scaling()
+
+
 @dataclasses.dataclass(frozen=True)
 class FixedRule(IntensityRule):
-    """``x / scale`` clipped; signed ints without ``scale`` map their full range."""
+    """``x / scale`` clipped; without ``scale`` the dtype's full range (``unit_scaling``)."""
 
     scale: Optional[float] = None
     mode: ClassVar[str] = "fixed"
 
     def fit(self, dtype: np.dtype, sample: Sampler, where: str = "") -> Scaling:
-        dt = np.dtype(dtype)
-        if self.scale is None and dt.kind == "i":
-            info = np.iinfo(dt)
-            return Scaling(shift=float(info.min), span=float(info.max - info.min), clip=True)
-        return Scaling(pre=float(self.scale) if self.scale is not None else dtype_max(dt), clip=True)
+        return dataclasses.replace(unit_scaling(dtype, self.scale), clip=True)
 
 
 @dataclasses.dataclass(frozen=True)
 class RawRule(IntensityRule):
-    """Pixels as stored: uint8/uint16 raw (the engine divides by their maximum), floats as float32."""
+    """Pixels mapped by their type alone, as ``plugin_api.to_unit`` maps tensors.
+
+    uint8/uint16 stay raw (the engine divides by their maximum), floats become float32
+    unchanged, bool 0/1 float32, and the other integer types map their full range onto
+    [0, 1] (``FixedRule`` without a scale: int16 -32768 → 0, 32767 → 1). The exception:
+    a 32/64-bit integer image whose values all fit in 0..65535 holds 16-bit counts in a
+    wide container (as many writers store them; the full range would flatten it to one
+    grey value in float32) and is read as uint16.
+    """
 
     mode: ClassVar[str] = "none"
 
@@ -186,22 +211,22 @@ class RawRule(IntensityRule):
             return Scaling(pre=dtype_max(dt))
         if dt.kind == "f" or dt == np.bool_:
             return Scaling()
-        values = sample(EXACT_LIMIT)
-        if int(values.min()) >= 0 and int(values.max()) <= 65535:
+        if dt.itemsize > 2 and _fits_uint16(sample(EXACT_LIMIT)):
             return Scaling(pre=65535.0)
         return FixedRule().fit(dt, sample, where)
 
     def __call__(self, arr: np.ndarray) -> np.ndarray:
         if arr.dtype in (np.uint8, np.uint16):
             return arr
-        if arr.dtype.kind == "f":
+        if arr.dtype.kind == "f" or arr.dtype == np.bool_:
             return arr.astype(np.float32, copy=False)
-        if arr.dtype == np.bool_:
-            return arr.astype(np.uint8)
-        if int(arr.min()) >= 0 and int(arr.max()) <= 65535:
+        if arr.dtype.itemsize > 2 and _fits_uint16(arr):
             return arr.astype(np.uint16)
-        # Signed data (e.g. int16 MRC) cannot be scaled by the consumer: fall back to a fixed map.
         return FixedRule()(arr)
+
+
+def _fits_uint16(values: np.ndarray) -> bool:
+    return bool(values.size) and int(values.min()) >= 0 and int(values.max()) <= 65535
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,9 +290,9 @@ class MeanStdRule(IntensityRule):
                 f"{where or 'input'}: meanstd normalisation needs data.mean and data.std (none recorded or "
                 "computed); compute them, or pass another mode (emkit predict --normalize)"
             )
-        dt = np.dtype(dtype)
-        pre = float(self.scale) if self.scale is not None else dtype_max(dt)
-        return Scaling(pre=pre, shift=float(self.mean), span=8.0 * float(self.std), base=0.5, clip=True)
+        unit = unit_scaling(dtype, self.scale)  # (x / pre - shift) / span, then the statistics
+        return Scaling(pre=unit.pre, shift=unit.shift + float(self.mean) * unit.span,
+                       span=8.0 * float(self.std) * unit.span, base=0.5, clip=True)
 
 
 RULES: dict[str, type[IntensityRule]] = {
@@ -306,13 +331,9 @@ def percentile_scale(arr: np.ndarray, low: float = 0.5, high: float = 99.5) -> n
 
 
 def unit_values(arr: np.ndarray, scale: Optional[float] = None) -> np.ndarray:
-    """Pixels in [0, 1] units for statistics: ints / (scale or dtype max), floats as they are."""
-    a = arr.astype(np.float64)
-    if arr.dtype.kind in "ui":
-        a /= float(scale) if scale is not None else dtype_max(arr.dtype)
-    elif scale is not None:
-        a /= float(scale)
-    return a
+    """Pixels in [0, 1] units for statistics (``unit_scaling``), in float64."""
+    u = unit_scaling(arr.dtype, scale)
+    return (arr.astype(np.float64) / u.pre - u.shift) / u.span
 
 
 class RunningStats:

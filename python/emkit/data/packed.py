@@ -17,7 +17,9 @@ naming it, or is skipped and listed in the index under ``on_error="skip"``.
 Packing is resumable: after every ``checkpoint_every`` files the shards are flushed and
 ``progress.json`` records how far it got (with a digest of the file list, so a changed
 source folder is not resumed into); a rerun continues from there. ``index.json`` is
-written last, atomically: its presence means the pack is complete.
+written last: its presence means the pack is complete. The JSON files and ``files.txt``
+are replaced through ``emkit.storage.atomic`` (temp file, fsync, rename), so a kill
+leaves the previous version, never half a file.
 
 ``PackedArray`` opens a pack: ``sample(i)`` is a zero-copy ``(H, W)`` view of the mapped
 shard, ``gather(indices)`` copies a batch straight into a (pinned, when CUDA is there)
@@ -40,18 +42,13 @@ from emkit.data.intensity import RunningStats, dtype_max, percentile_scale
 from emkit.data.readers import BadFileError, list_images, read_image
 from emkit.data.sampling import source_of
 from emkit.errors import DataError
+from emkit.storage.atomic import remove_stale_temps, write_atomic, write_text_atomic
 
 FORMAT = "emkit-packed"
 VERSION = 1
 INDEX = "index.json"
 PROGRESS = "progress.json"
 FILES = "files.txt"
-
-
-def _atomic_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
 
 
 def _digest(items: Iterable[str]) -> str:
@@ -161,6 +158,7 @@ def pack_folder(
     if not files:
         raise DataError(f"{src_path}: no image files found")
     out_path.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_path)  # left by a write that was killed
     settings = {"size": size, "dtype": dtype, "shard_mb": shard_mb, "files": _digest(files), "count_files": len(files)}
 
     state = _load_progress(out_path, settings)
@@ -275,7 +273,8 @@ def _read_keys(out: Path, count: int) -> list[str]:
     lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()[:count] if path.exists() else []
     if len(lines) != count:
         raise DataError(f"{path}: holds {len(lines)} keys but the checkpoint says {count}; delete {out} to start over")
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8", errors="surrogateescape")
+    write_atomic(path, lambda tmp: tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8",
+                                                  errors="surrogateescape"))
     return lines
 
 
@@ -284,11 +283,11 @@ def _checkpoint(out, settings, next_file, count, shape, store, stats, skipped, w
         writer.flush()
     keys_fh.flush()
     os.fsync(keys_fh.fileno())
-    _atomic_json(out / PROGRESS, {
+    write_text_atomic(out / PROGRESS, json.dumps({
         "settings": settings, "next_file": next_file, "count": count,
         "shape": list(shape) if shape else None, "dtype": store.name if store is not None else None,
         "stats": stats.to_dict() if stats.count else None, "skipped": skipped,
-    })
+    }, indent=1))
 
 
 def _finish(out: Path, src: Path, settings, count, shape, store, stats, skipped) -> dict[str, Any]:
@@ -318,7 +317,7 @@ def _finish(out: Path, src: Path, settings, count, shape, store, stats, skipped)
         "count": count, "shards": shards, "sources": sources, "stats": stats.summary(),
         "skipped": skipped, "source_root": str(src.resolve()), "files": FILES,
     }
-    _atomic_json(out / INDEX, index)
+    write_text_atomic(out / INDEX, json.dumps(index, indent=1))
     (out / PROGRESS).unlink(missing_ok=True)
     return index
 

@@ -16,6 +16,7 @@ from typing import Literal, Optional
 
 import numpy as np
 
+from emkit.config.ranges import ranged
 from emkit.data.filedataset import Entry, FileConfig, FileDataset
 from emkit.data.geometry import fit
 from emkit.data.readers import BadFileError, as_2d, check_pixels, read_image
@@ -25,8 +26,8 @@ from emkit.interfaces.data_source import Sample
 
 @dataclasses.dataclass
 class PairedConfig(FileConfig):
-    val_fraction: float = dataclasses.field(default=0.1, metadata={"range": (0, 1), "exclusive_max": True})
-    test_fraction: float = dataclasses.field(default=0.1, metadata={"range": (0, 1), "exclusive_max": True})
+    val_fraction: float = ranged(0.1, 0, 1, exclusive_max=True)
+    test_fraction: float = ranged(0.1, 0, 1, exclusive_max=True)
     #: Sub-folder of root holding the inputs.
     image_dir: str = "image"
 

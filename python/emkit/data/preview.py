@@ -3,7 +3,7 @@
 ``dataset_from_options`` constructs a dataset plugin from ``key=value`` items exactly as a run would (validated Config,
 split, optional ``select_target``). ``to_display`` shows a sample as the network sees
 it -- integers divided by their dtype's maximum, floats clipped to [0, 1], masks in
-colour (``engine.sample_grids.dataset_grid`` lays them out with labels) -- and ``describe`` reports shape,
+colour (``emkit.data.grids.dataset_grid`` lays them out with labels) -- and ``describe`` reports shape,
 dtype and mean/std/min/max per key so wrong scaling or empty masks show up at once.
 """
 

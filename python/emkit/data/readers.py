@@ -292,7 +292,10 @@ def read_mrc(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nd
 def read_em(path: str | os.PathLike[str], index: Optional[int] = None) -> np.ndarray:
     """DM3 / DM4 (Gatan), EMD (Velox, Berkeley) and SER (TIA) via rosettasciio (optional extra).
 
-    The first image signal in the file is used (spectra and tables are skipped).
+    The first image signal in the file is used (spectra and tables are skipped). Rows are
+    the image's y axis: rosettasciio returns an array in the order of its named axes (a
+    Berkeley EMD stored y-first comes back x-first), so axes named ``y`` and ``x`` are
+    moved last, in that order; stacks keep their other axes first.
     """
     p = Path(path)
     ext = p.suffix.lower()
@@ -304,8 +307,17 @@ def read_em(path: str | os.PathLike[str], index: Optional[int] = None) -> np.nda
     for sig in signals:
         data = np.asarray(sig.get("data"))
         if data.ndim >= 2 and data.dtype.kind in "uif":
-            return _select(data, index, p)
+            return _select(_rows_along_y(data, sig.get("axes")), index, p)
     raise BadFileError(p, "file holds no 2-D image signal")
+
+
+def _rows_along_y(data: np.ndarray, axes: Any) -> np.ndarray:
+    """``data`` with its axes named ``y`` and ``x`` moved last, in that order (others keep theirs)."""
+    names = [str(ax.get("name", "")).lower() for ax in axes or [] if isinstance(ax, dict)]
+    if len(names) != data.ndim or "x" not in names or "y" not in names:
+        return data
+    order = [i for i, n in enumerate(names) if n not in ("x", "y")] + [names.index("y"), names.index("x")]
+    return data if order == sorted(order) else np.ascontiguousarray(np.transpose(data, order))
 
 
 def _why(exc: BaseException) -> str:

@@ -28,6 +28,7 @@ import hashlib
 from pathlib import Path
 from typing import Optional, Sequence
 
+from emkit.config.ranges import INT64_MAX, ranged
 from emkit.errors import DataError
 
 
@@ -38,17 +39,17 @@ class SplitConfig:
     #: Folder (or file) holding the data.
     root: str = ""
     #: Fractions of samples hashed into the validation and test splits.
-    val_fraction: float = dataclasses.field(default=0.05, metadata={"range": (0, 1), "exclusive_max": True})
-    test_fraction: float = dataclasses.field(default=0.0, metadata={"range": (0, 1), "exclusive_max": True})
+    val_fraction: float = ranged(0.05, 0, 1, exclusive_max=True)
+    test_fraction: float = ranged(0.0, 0, 1, exclusive_max=True)
     #: Directory with train.txt/val.txt/test.txt, or a pattern containing "{split}";
     #: replaces the hashed split when set.
     split_files: Optional[str] = None
     #: Keep at most this many samples of the split (seeded, nested subsets).
-    limit: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1000000000000)})
+    limit: Optional[int] = ranged(None, 1, None)
     #: Keep at most this many *training* samples (seeded, nested); val/test untouched.
-    train_limit: Optional[int] = dataclasses.field(default=None, metadata={"range": (1, 1000000000000)})
+    train_limit: Optional[int] = ranged(None, 1, None)
     #: Seed of the split and subset hashes (changing it reshuffles the splits).
-    seed: int = dataclasses.field(default=0, metadata={"range": (0, 2**63 - 1)})
+    seed: int = ranged(0, 0, INT64_MAX)
 
 SPLITS = ("train", "val", "test")
 

@@ -34,8 +34,9 @@ def export_run(run: str | Path, fmt: str, out: Optional[str | Path] = None, *, i
 
     if fmt not in FORMATS:
         raise EmkitError(f"--format must be one of {', '.join(FORMATS)}, bioimageio, got {fmt!r}")
-    if input_dtype not in ("float32", "uint8"):
-        raise EmkitError(f"--input-dtype must be float32 or uint8, got {input_dtype!r}")
+    from emkit.export.onnx import check_input_dtype
+
+    check_input_dtype(input_dtype)
     path = Path(out) if out is not None else default_path(run, fmt)
     if path.is_dir():
         path = path / default_path("generator.safetensors", fmt).name

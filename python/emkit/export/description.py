@@ -10,9 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from emkit.export.wrapper import INPUT_NAME
 from emkit.predict.model_loading import LoadedModel
 from emkit.predict.tile_grid import halo, round_up
+
+
+#: How the exported model reads its input (``plugin_api.to_unit``).
+INPUT_MEANING = ("image intensities; an integer type's range maps onto [0, 1] (uint8 /255, uint16 /65535, "
+                 "signed types min -> 0, max -> 1: int16 -32768 -> 0, 32767 -> 1); floats are used as they "
+                 "are (expected in [0, 1])")
+
+
+def input_range(dtype: str) -> list[float]:
+    """``[min, max]`` of an integer input type; ``[0.0, 1.0]`` for floats (and "any type")."""
+    if dtype in ("float32", "float32 or any integer type"):
+        return [0.0, 1.0]
+    info = np.iinfo(np.dtype(dtype))
+    return [int(info.min), int(info.max)]
 
 
 def describe(model: LoadedModel, *, fmt: str, file: str, input_dtype: str, pads: bool) -> dict[str, Any]:
@@ -25,13 +41,14 @@ def describe(model: LoadedModel, *, fmt: str, file: str, input_dtype: str, pads:
     h = halo(rf, m)
     c_in = model.in_channels
     dims = ["N", c_in, "H", "W"]
+    dtype = input_dtype if fmt == "onnx" else "float32 or any integer type"
     inputs = [{
         "name": INPUT_NAME,
-        "dtype": input_dtype if fmt == "onnx" else "uint8 or float32",
+        "dtype": dtype,
         "layout": "NCHW",
         "shape": dims,
-        "range": [0, 255] if input_dtype == "uint8" else [0.0, 1.0],
-        "meaning": "image intensities; uint8 is divided by 255, floats are used as they are (expected in [0, 1])",
+        "range": input_range(dtype),
+        "meaning": INPUT_MEANING,
     }]
     if head.kind == "image":
         outputs = [{"name": "image", "dtype": "float32", "layout": "NCHW", "shape": ["N", head.channels, "H", "W"],
@@ -79,7 +96,9 @@ def describe(model: LoadedModel, *, fmt: str, file: str, input_dtype: str, pads:
             "training_data_settings": {k: model.run_data.get(k) for k in
                                        ("scale", "percentile_low", "percentile_high", "mean", "std")
                                        if k in model.run_data},
-            "note": "bring raw data into [0, 1] the way the training data were (uint8: /255; other types: "
-            "per-image percentiles under 'auto'), then feed it",
+            "note": "the model maps integer input by its type's range, as data.normalize=none does for uint8, "
+            "uint16, int8 and int16 files (and 'auto' for uint8); for any other normalisation of the training "
+            "data (auto on other types: per-image percentiles; fixed, percentile, meanstd: "
+            "training_data_settings), bring the data into [0, 1] that way and feed float32",
         },
     }

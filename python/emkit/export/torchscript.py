@@ -3,7 +3,8 @@
 The generator is traced (``torch.jit.trace``) on an input whose sides divide by
 ``size_multiple`` -- plugins need not be scriptable -- and the wrapper
 (``export.wrapper``) is scripted around it, so the saved file keeps its control flow:
-uint8 or float input, and padding of any H, W to the multiple. The I/O description is
+float or integer input of any type (``plugin_api.to_unit``), and padding of any H, W to
+the multiple. The I/O description is
 stored in the archive (``extra_files['emkit_io.json']``) as well as beside it. Loading
 needs only ``torch.jit.load``; no emkit code is imported.
 """
@@ -19,6 +20,7 @@ from typing import Iterator
 import torch
 
 from emkit.export.wrapper import wrap
+from emkit.plugin_api import to_model
 from emkit.predict.model_loading import LoadedModel
 
 EXTRA_FILE = "emkit_io.json"
@@ -29,7 +31,7 @@ def example_input(model: LoadedModel) -> torch.Tensor:
     side = max(4 * model.size_multiple, 64)
     side = -(-side // model.size_multiple) * model.size_multiple
     gen = torch.Generator().manual_seed(0)
-    return torch.rand(1, model.in_channels, side, side, generator=gen) * 2 - 1
+    return to_model(torch.rand(1, model.in_channels, side, side, generator=gen))
 
 
 def build_scripted(model: LoadedModel) -> torch.jit.ScriptModule:

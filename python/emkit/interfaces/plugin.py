@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import ClassVar
 
 #: Version of the plugin contract. The registry refuses plugins built for another one.
 API_VERSION = 1
@@ -27,8 +27,3 @@ class PluginBase:
 
     api_version: ClassVar[int] = API_VERSION
     Config: ClassVar[type] = EmptyConfig
-
-    @classmethod
-    def default_config(cls) -> Any:
-        """An instance of ``Config`` with every default filled in."""
-        return cls.Config()

@@ -18,8 +18,11 @@ dose`` (see :data:`emkit.ops.PARAM_COLUMNS`) and output size ``H x W``:
    symmetric reflection (pixel ``-1-k`` = pixel ``k``, pixel ``n+k`` = pixel ``n-1-k``) ==
    ``grid_sample(mode="bilinear", padding_mode="reflection", align_corners=False)``.
    Nearest channels: pixel ``floor(u - 0.5 + 0.5)`` of the same extension (ties round up).
-   Integer inputs are scaled to [0, 1] (1/255, 1/65535). A NaN coordinate (NaN geometry
-   parameters) samples index coordinate 0 on its axis, as the kernels' ``sanitize_coord``.
+   Integer inputs are scaled to [0, 1] (1/255, 1/65535). First, ``cx`` and ``cy`` are
+   clamped to ``[-2**30, 2**30]`` and ``scale`` to ``[-1024, 1024]`` (infinite values too;
+   the kernels' ``make_sample_setup``), so absurd parameters still give finite coordinates.
+   A NaN coordinate (NaN geometry parameters) samples index coordinate 0 on its axis, as
+   the kernels' ``sanitize_coord``.
 2. **Blur** (degrade channels, ``sigma > 0``): ``sigma = min(sigma, 5)``, radius
    ``r = ceil(3*sigma)``, taps ``exp(-k^2/(2 sigma^2))`` normalised (rounded to float32 like
    the kernels). The warp of step 1 is evaluated on the enlarged canvas ``(H+2r) x (W+2r)``
@@ -46,6 +49,9 @@ MAX_BLUR_SIGMA = 5.0
 POISSON_INVERSION_BELOW = 10.0
 POISSON_MAX_GROUPS = 16
 
+#: Geometry clamps applied before anything else (degrade_math.h: kMaxCentre, kMaxScale).
+MAX_CENTRE = 2.0**30
+MAX_SCALE = 1024.0
 _SCALES = {torch.uint8: 1.0 / 255.0, torch.uint16: 1.0 / 65535.0, torch.float32: 1.0}
 _MASK32 = 0xFFFFFFFF
 _PHILOX_M = (0xD2511F53, 0xCD9E8D57)
@@ -96,11 +102,25 @@ def blur_taps(sigma: float) -> Tensor:
     return (w / w.sum()).to(torch.float32).to(torch.float64)
 
 
+def _clamp_keep_nan(x: float, limit: float) -> float:
+    return -limit if x < -limit else (limit if x > limit else x)
+
+
+def geometry(p: Tensor) -> tuple[float, float, float, float, float]:
+    """``(cx, cy, cos(angle)*scale, sin(angle)*scale, flip sign)`` of a parameter row.
+
+    Centre and scale are clamped (NaN kept); an infinite angle gives NaN, as in C.
+    """
+    cx, cy, angle, scale, flip = (float(v) for v in p[:5])
+    scale = _clamp_keep_nan(scale, MAX_SCALE)
+    c = math.cos(angle) * scale if math.isfinite(angle) else math.nan
+    s = math.sin(angle) * scale if math.isfinite(angle) else math.nan
+    return (_clamp_keep_nan(cx, MAX_CENTRE), _clamp_keep_nan(cy, MAX_CENTRE), c, s, -1.0 if flip >= 0.5 else 1.0)
+
+
 def _theta(p: Tensor, in_h: int, in_w: int, ch: int, cw: int) -> Tensor:
     """affine_grid matrix mapping a ``ch x cw`` canvas (centred like the output) to the input."""
-    cx, cy, angle, scale, flip = (float(v) for v in p[:5])
-    c, s = math.cos(angle) * scale, math.sin(angle) * scale
-    f = -1.0 if flip >= 0.5 else 1.0
+    cx, cy, c, s, f = geometry(p)
     return torch.tensor(
         [[c * f * cw / in_w, -s * ch / in_w, 2.0 * cx / in_w - 1.0],
          [s * f * cw / in_h, c * ch / in_h, 2.0 * cy / in_h - 1.0]],
@@ -123,9 +143,7 @@ def reflect_index(k: Tensor, n: int) -> Tensor:
 def _warp_nearest(img: Tensor, p: Tensor, ch: int, cw: int) -> Tensor:
     """Nearest sampling of ``img`` (C, Hin, Win) on a ``ch x cw`` canvas, by explicit gather."""
     in_h, in_w = img.shape[-2:]
-    cx, cy, angle, scale, flip = (float(v) for v in p[:5])
-    c, s = math.cos(angle) * scale, math.sin(angle) * scale
-    f = -1.0 if flip >= 0.5 else 1.0
+    cx, cy, c, s, f = geometry(p)
     x = (torch.arange(cw, dtype=torch.float64, device=img.device) + 0.5 - cw / 2.0) * f
     y = torch.arange(ch, dtype=torch.float64, device=img.device) + 0.5 - ch / 2.0
     u = torch.nan_to_num(cx - 0.5 + c * x[None, :] - s * y[:, None], nan=0.0)
@@ -214,6 +232,8 @@ def poisson_reference(lam: Tensor, seed: int, first_index: int) -> Tensor:
         vr = 0.9277 - 3.6224 / (b - 2.0)
         pending = large.clone()
         for g in range(POISSON_MAX_GROUPS):
+            if not pending.any():  # every rate accepted: later groups would change nothing
+                break
             wg = words(g)
             for t in range(2):
                 U = _open_unit_f64(wg[:, 2 * t]) - 0.5

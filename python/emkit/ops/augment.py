@@ -13,6 +13,7 @@ import dataclasses
 
 import torch
 
+from emkit.config.ranges import ranged
 from emkit.ops import DegradeRanges, sample_degrade_params, warp_and_degrade
 from emkit.plugin_api import StepContext, to_unit
 
@@ -22,13 +23,13 @@ class AugmentConfig:
     """Random augmentation of training pairs (validation/test use the full images)."""
 
     #: Largest rotation in degrees (0-180); EM images have no preferred orientation.
-    rotation: float = dataclasses.field(default=180.0, metadata={"range": (0, 180)})
+    rotation: float = ranged(180.0, 0, 180)
     #: Input pixels per output pixel.
-    scale: tuple[float, float] = dataclasses.field(default=(0.9, 1.1), metadata={"range": (0, 100), "exclusive_min": True})
-    flip_prob: float = dataclasses.field(default=0.5, metadata={"range": (0, 1)})
+    scale: tuple[float, float] = ranged((0.9, 1.1), 0, 100, exclusive_min=True)
+    flip_prob: float = ranged(0.5, 0, 1)
     #: Extra Gaussian noise (std range, probability) added to the input only.
-    noise_prob: float = dataclasses.field(default=0.0, metadata={"range": (0, 1)})
-    noise: tuple[float, float] = dataclasses.field(default=(0.0, 0.05), metadata={"range": (0, 10)})
+    noise_prob: float = ranged(0.0, 0, 1)
+    noise: tuple[float, float] = ranged((0.0, 0.05), 0, 10)
 
     def ranges(self) -> DegradeRanges:
         return DegradeRanges(rotation=self.rotation, scale=self.scale, flip_prob=self.flip_prob,

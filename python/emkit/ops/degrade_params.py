@@ -10,9 +10,12 @@ of :data:`PARAM_COLUMNS` per sample, on the device where the images live, and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import torch
+
+from emkit.config.ranges import ranged
+from emkit.ops.validation import parse_size
 
 #: Columns of the ``(B, 8)`` float32 parameter tensor consumed by the degradation op.
 #: ``cx, cy``: crop centre in input pixels (pixel ``k`` spans ``[k, k + 1]``);
@@ -60,15 +63,15 @@ class DegradeRanges:
             per pixel at intensity 1 (low dose = strong noise). Off by default.
     """
 
-    rotation: float = field(default=180.0, metadata={"range": (0, 180)})
-    scale: tuple[float, float] = field(default=(0.9, 1.1), metadata={"range": (0, 100), "exclusive_min": True})
-    flip_prob: float = field(default=0.5, metadata={"range": (0, 1)})
-    blur_prob: float = field(default=0.5, metadata={"range": (0, 1)})
-    sigma: tuple[float, float] = field(default=(0.5, 2.0), metadata={"range": (0, 5)})
-    noise_prob: float = field(default=0.8, metadata={"range": (0, 1)})
-    noise: tuple[float, float] = field(default=(0.02, 0.15), metadata={"range": (0, 10)})
-    dose_prob: float = field(default=0.0, metadata={"range": (0, 1)})
-    dose: tuple[float, float] = field(default=(5.0, 50.0), metadata={"range": (0, 1000000000.0), "exclusive_min": True})
+    rotation: float = ranged(180.0, 0, 180)
+    scale: tuple[float, float] = ranged((0.9, 1.1), 0, 100, exclusive_min=True)
+    flip_prob: float = ranged(0.5, 0, 1)
+    blur_prob: float = ranged(0.5, 0, 1)
+    sigma: tuple[float, float] = ranged((0.5, 2.0), 0, 5)
+    noise_prob: float = ranged(0.8, 0, 1)
+    noise: tuple[float, float] = ranged((0.02, 0.15), 0, 10)
+    dose_prob: float = ranged(0.0, 0, 1)
+    dose: tuple[float, float] = ranged((5.0, 50.0), 0, None, exclusive_min=True)
 
     def __post_init__(self) -> None:
         self.rotation = float(self.rotation)
@@ -91,22 +94,6 @@ class DegradeRanges:
             raise ValueError(f"DegradeRanges.noise must be >= 0, got {self.noise}")
         if self.dose[0] <= 0.0:
             raise ValueError(f"DegradeRanges.dose must be > 0 electrons per pixel, got {self.dose}")
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain-dict view (for configs and logs)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def _size(name: str, value: object) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value, value)
-    try:
-        h, w = value  # type: ignore[misc]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be (height, width), got {value!r}") from None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (h, w)):
-        raise ValueError(f"{name} must be two positive ints (height, width), got {value!r}")
-    return int(h), int(w)
 
 
 def _uniform(u: torch.Tensor, lo_hi: tuple[float, float]) -> torch.Tensor:
@@ -152,8 +139,8 @@ def sample_degrade_params(
         raise ValueError(f"n must be an int >= 0, got {n!r}")
     if not isinstance(ranges, DegradeRanges):
         raise ValueError(f"ranges must be a DegradeRanges, got {type(ranges).__name__}")
-    in_h, in_w = _size("input_size", input_size)
-    out_h, out_w = _size("output_size", output_size)
+    in_h, in_w = parse_size("input_size", input_size)
+    out_h, out_w = parse_size("output_size", output_size)
     u = torch.rand((n, 11), generator=generator, device=device, dtype=torch.float32)
 
     angle = (2.0 * u[:, 0] - 1.0) * math.radians(ranges.rotation)

@@ -1,12 +1,11 @@
 """Which implementation of the fused degradation op runs on a device: native kernel or reference.
 
 emkit's CUDA kernels are safe by construction only if they are checked where they run.
-So the first time the op runs on a CUDA device in a process (mode ``auto``), a small
-fixed batch goes through the native kernel and through the pure-torch reference
-(:mod:`emkit.ops._reference`) on the same device: geometry and blur must agree to 1e-4
-with noise off, and with noise on the native noise must have the reference's statistics.
-On a mismatch or a CUDA error, one warning line is emitted and the reference runs on
-that device for the rest of the process (slow but correct).
+So the first time the op runs on a CUDA device in a process (mode ``auto``), the
+self-check of :mod:`emkit.ops.self_check` runs the kernel on fixed cases in a child
+process and compares them with the pure-torch reference (:mod:`emkit.ops._reference`),
+noise included. On a mismatch, a CUDA error, a crash or a timeout, one warning line says
+why and the reference runs on that device for the rest of the process (slow but correct).
 
 The mode comes from :func:`set_ops_mode` (the run config's ``ops`` key), else from the
 ``EMKIT_OPS`` environment variable, else ``auto``:
@@ -27,7 +26,6 @@ import warnings
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
 
 from emkit.errors import ConfigError
 
@@ -128,51 +126,3 @@ def fall_back(device: torch.device, problem: str) -> None:
         warnings.warn(f"emkit: native degrade op failed its check on {key} ({one_line}); "
                       "using the pure-torch reference there for the rest of this process", RuntimeWarning,
                       stacklevel=3)
-
-
-# ------------------------------------------------------------------- self-check -----------
-def _check_inputs(device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """A fixed small batch: 3 samples, 2 channels, reflection at borders, blur, both noises."""
-    g = torch.Generator().manual_seed(20240607)
-    x = torch.randint(0, 256, (4, 2, 40, 36), generator=g, dtype=torch.int64).to(torch.uint8)
-    #            cx     cy    angle scale flip sigma noise dose
-    p = torch.tensor([[18.0, 20.0, 0.3, 1.0, 0.0, 1.3, 0.0, 0.0],
-                      [2.0, 37.5, -2.1, 1.7, 1.0, 0.0, 0.0, 0.0],
-                      [30.0, 5.0, 1.2, 0.7, 0.0, 4.0, 0.0, 0.0],
-                      [-50.0, 90.0, 3.0, 2.5, 1.0, 0.6, 0.0, 0.0]], dtype=torch.float32)
-    noisy = p.clone()
-    noisy[:, 6] = 0.1
-    noisy[1::2, 7] = 40.0  # Poisson on two samples
-    return x.to(device), p.to(device), noisy.to(device)
-
-
-def _stats_close(native: Tensor, reference: Tensor, base: Tensor) -> bool:
-    """Noise residuals ``native - base`` and ``reference - base`` have matching mean and std."""
-    a, b = (native - base).flatten(), (reference - base).flatten()
-    return abs(a.mean() - b.mean()).item() <= 0.1 * b.std().item() and abs(a.std() / b.std() - 1).item() <= 0.1
-
-
-def self_check_with(run_native: Callable[..., tuple[Tensor, Tensor]], device: torch.device) -> str | None:
-    """Compare ``run_native(images, params, (h, w), seed)`` with the reference on ``device``.
-
-    Returns None when they agree, else a short reason (a mismatch or the error raised).
-    """
-    from emkit.ops._reference import reference_degrade
-
-    size, seed = (24, 28), 977
-    try:
-        x, p, noisy = _check_inputs(device)
-        clean, degraded = run_native(x, p, size, seed)
-        ref_clean, ref_degraded = reference_degrade(x, p, size, seed)
-        err = max((clean.double() - ref_clean).abs().max().item(), (degraded.double() - ref_degraded).abs().max().item())
-        if not err <= 1e-4:
-            return f"noise-off mismatch: max |native - reference| = {err:.3g} > 1e-4"
-        _, noisy_native = run_native(x, noisy, size, seed)
-        _, noisy_ref = reference_degrade(x, noisy, size, seed)
-        if not bool(torch.isfinite(noisy_native).all()) or not _stats_close(noisy_native.double(), noisy_ref, ref_degraded):
-            return "noise statistics differ from the reference"
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-    except (RuntimeError, ValueError) as exc:  # CUDA errors surface as RuntimeError
-        return f"{type(exc).__name__}: {exc}"
-    return None

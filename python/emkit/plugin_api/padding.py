@@ -14,12 +14,13 @@ the image exactly as the generator sees it whole.
 from __future__ import annotations
 
 import dataclasses
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
 
 #: (top, left, height, width) of the original image inside the padded one.
-Box = tuple[int, int, int, int]
+Box = Tuple[int, int, int, int]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,25 +34,35 @@ class PadAmounts:
     mode: str  # "reflect" | "replicate"
 
 
+def pad_sides(height: int, width: int, multiple: int) -> Tuple[int, int, int, int, bool]:
+    """``pad_amounts`` as a plain tuple ``(top, bottom, left, right, reflect)``.
+
+    TorchScript-compatible (exported models script it); ``reflect`` is False when the image
+    is too small for reflection and the replicate mode fills the pad.
+    """
+    ph, pw = (-height) % multiple, (-width) % multiple
+    top, left = ph // 2, pw // 2
+    bottom, right = ph - top, pw - left
+    return top, bottom, left, right, max(top, bottom) < height and max(left, right) < width
+
+
 def pad_amounts(height: int, width: int, multiple: int) -> PadAmounts:
     """Centred padding of ``height × width`` up to multiples of ``multiple``.
 
     Reflection when the image is larger than the pad on every side, else replication.
     """
-    ph, pw = (-height) % multiple, (-width) % multiple
-    top, left = ph // 2, pw // 2
-    bottom, right = ph - top, pw - left
-    mode = "reflect" if max(top, bottom) < height and max(left, right) < width else "replicate"
-    return PadAmounts(top, bottom, left, right, mode)
+    top, bottom, left, right, reflect = pad_sides(height, width, multiple)
+    return PadAmounts(top, bottom, left, right, "reflect" if reflect else "replicate")
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, Box]:
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> Tuple[torch.Tensor, Box]:
     """Pad ``x`` (``N, C, H, W``) so that ``H`` and ``W`` divide by ``multiple``."""
     h, w = int(x.shape[-2]), int(x.shape[-1])
-    p = pad_amounts(h, w, multiple)
-    if p.top == p.bottom == p.left == p.right == 0:
+    top, bottom, left, right, reflect = pad_sides(h, w, multiple)
+    if top == 0 and bottom == 0 and left == 0 and right == 0:
         return x, (0, 0, h, w)
-    return F.pad(x, (p.left, p.right, p.top, p.bottom), mode=p.mode), (p.top, p.left, h, w)
+    padded = F.pad(x, [left, right, top, bottom], mode="reflect" if reflect else "replicate")
+    return padded, (top, left, h, w)
 
 
 def crop(y: torch.Tensor, box: Box) -> torch.Tensor:

@@ -17,6 +17,7 @@ from typing import Any, Optional
 import torch
 import yaml
 
+from emkit.engine.runs.keep_best import BEST_DIR
 from emkit.engine.runs.weights import NORMALIZATION, load_tensors, read_spec, resolve_weights
 from emkit.errors import EmkitError
 from emkit.predict.postprocess import OutputHead
@@ -117,7 +118,10 @@ def output_head(spec: dict[str, Any], generator: Any, run_config: dict[str, Any]
 
 
 def _run_config(weights: Path) -> dict[str, Any]:
+    """The run's config.yaml beside the weights -- or one folder up for a run's ``best/`` copy."""
     path = weights.parent / CONFIG_FILE
+    if not path.exists() and weights.parent.name == BEST_DIR:
+        path = weights.parent.parent / CONFIG_FILE
     if not path.exists():
         return {}
     try:

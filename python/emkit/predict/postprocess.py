@@ -2,7 +2,7 @@
 
 Three kinds (chosen by ``model_loading`` from how the run was trained):
 
-``image``       restoration / pretext runs: model space ``y`` → ``(y + 1) / 2`` clamped
+``image``       restoration / pretext runs: model space ``y`` → ``from_model(y)`` clamped
                 to [0, 1] (as evaluation does) → ``<stem>_pred.tif`` (float32).
 ``binary``      segmentation with one output channel: ``sigmoid`` → probability of the
                 foreground → ``<stem>_prob.tif`` (float32) and ``<stem>_mask.tif``
@@ -12,15 +12,28 @@ Three kinds (chosen by ``model_loading`` from how the run was trained):
 
 ``activate`` is point-wise, so it is applied per tile before blending: tiles are
 blended (and test-time augmentations averaged) in output space.
+
+Two optional outputs explain a prediction:
+
+``residual``    restoration only: ``<stem>_residual.tif`` = the input as the model saw it
+                (normalised to [0, 1]) minus the prediction -- what the model removed
+                (positive) or added (negative), in the prediction's units.
+``spread``      with test-time augmentation: ``<stem>_spread.tif``, how much the 8
+                rotated/flipped predictions disagree per pixel -- for images their
+                standard deviation (one plane per channel, in the prediction's units),
+                for segmentations the fraction of the 8 whose label differs from the
+                final mask (0 = all agree; 0.5 = a split vote).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import Literal, Optional
 
 import numpy as np
 import torch
+
+from emkit.plugin_api import from_model
 
 Kind = Literal["image", "binary", "multiclass"]
 
@@ -56,23 +69,66 @@ class OutputHead:
     def activate(self, y: torch.Tensor) -> torch.Tensor:
         """Raw generator output (model space / logits) → output space, point-wise."""
         if self.kind == "image":
-            return ((y.float() + 1.0) * 0.5).clamp(0.0, 1.0)
+            return from_model(y.float()).clamp(0.0, 1.0)
         if self.kind == "binary":
             return torch.sigmoid(y.float())
         return torch.softmax(y.float(), dim=1)
 
-    def outputs(self) -> list[OutputSpec]:
-        if self.kind == "image":
-            return [OutputSpec("pred", np.dtype(np.float32), self.channels)]
-        return [OutputSpec("prob", np.dtype(np.float32), self.channels), OutputSpec("mask", np.dtype(np.uint8), 1)]
+    @property
+    def spread_channels(self) -> int:
+        """Planes of the test-time-augmentation spread: one per image channel, one for a segmentation."""
+        return self.channels if self.kind == "image" else 1
 
-    def finalize(self, values: np.ndarray) -> dict[str, np.ndarray]:
-        """Blended values ``(C, rows, W)`` → one array per output file (keyed by suffix)."""
-        values = values.astype(np.float32, copy=False)
+    def spread(self, stack: torch.Tensor) -> torch.Tensor:
+        """Spread of ``stack`` (``(K, B, C, H, W)``: K predictions in output space) → ``(B, S, H, W)``."""
         if self.kind == "image":
-            return {"pred": values}
+            return stack.std(dim=0, correction=0)
+        mean = stack.mean(dim=0)
         if self.kind == "binary":
-            mask = (values > self.threshold).astype(np.uint8)
+            return ((stack > self.threshold) != (mean > self.threshold)).float().mean(dim=0)
+        return (stack.argmax(dim=2) != mean.argmax(dim=1)).float().mean(dim=0)[:, None]
+
+    def outputs(self, *, residual: bool = False, spread: bool = False) -> list[OutputSpec]:
+        """The output files: the prediction's, then the residual and the spread when asked for."""
+        f32 = np.dtype(np.float32)
+        specs = ([OutputSpec("pred", f32, self.channels)] if self.kind == "image" else
+                 [OutputSpec("prob", f32, self.channels), OutputSpec("mask", np.dtype(np.uint8), 1)])
+        if residual:
+            if self.kind != "image":
+                raise ValueError("a residual (input - prediction) exists for image outputs only")
+            specs.append(OutputSpec("residual", f32, self.channels))
+        if spread:
+            specs.append(OutputSpec("spread", f32, self.spread_channels))
+        return specs
+
+    def finalize(self, values: np.ndarray, unit_input: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
+        """Blended values ``(C [+ S], rows, W)`` → one array per output file (keyed by suffix).
+
+        Planes beyond ``channels`` are the spread (``TiledPredictor`` with ``spread``);
+        ``unit_input`` (the same rows of the normalised input) adds the residual.
+        """
+        values = values.astype(np.float32, copy=False)
+        head, extra = values[: self.channels], values[self.channels :]
+        if self.kind == "image":
+            rows = {"pred": head}
+        elif self.kind == "binary":
+            rows = {"prob": head, "mask": (head > self.threshold).astype(np.uint8)}
         else:
-            mask = np.argmax(values, axis=0)[None].astype(np.uint8)
-        return {"prob": values, "mask": mask}
+            rows = {"prob": head, "mask": np.argmax(head, axis=0)[None].astype(np.uint8)}
+        if unit_input is not None:
+            rows["residual"] = residual(unit_input, head)
+        if len(extra):
+            rows["spread"] = extra
+        return rows
+
+
+def residual(unit_input: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """``input − prediction`` (float32): what a restoration removed (> 0) or added (< 0).
+
+    ``unit_input`` is the input as the model saw it (normalised to [0, 1]), with as many
+    channels as ``prediction``.
+    """
+    if unit_input.shape != prediction.shape:
+        raise ValueError(f"input {unit_input.shape} and prediction {prediction.shape} differ in shape; a residual "
+                         "needs a model with as many output as input channels")
+    return np.subtract(unit_input, prediction, dtype=np.float32)

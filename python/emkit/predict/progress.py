@@ -1,6 +1,6 @@
 """Progress of ``emkit predict``: one line over files, with the tiles of the current file.
 
-Built on :class:`emkit.engine.runtime.progress.Progress` (on stderr, so stdout keeps only the
+Built on :class:`emkit.console.progress.Progress` (on stderr, so stdout keeps only the
 written paths): the position counts finished files, the ETA counts tiles too -- a file
 half through its tiles counts as half a file -- and the key value is the tile count of
 the current file (``tiles 40/160``).
@@ -22,7 +22,7 @@ class PredictProgress:
         self._name = ""
         if not enabled:
             return
-        from emkit.engine.runtime.progress import Progress
+        from emkit.console.progress import Progress
 
         self._progress = Progress(files, unit="files", label="predict",
                                   stream=stream if stream is not None else sys.stderr, **options)

@@ -2,13 +2,20 @@
 
 ``TiledPredictor.predict`` walks the tile grid (``tile_grid``) in raster order. Each
 tile's pixels are gathered from the source rows through the padding index maps
-(``padding``), normalised, batched onto the device, run through the generator (with
+(``padding``), normalised to [0, 1] (the run's intensity rule), batched onto the device,
+mapped to model space (``plugin_api.to_model``), run through the generator (with
 test-time augmentation if asked), activated into output space (``postprocess``),
 weighted by the tile's blending window and added into a *band* of output rows. Rows
 above the next unprocessed tile are final -- no later tile touches them -- so they are
 handed to ``write`` and dropped. Memory is therefore one band (one tile row of the
 padded width, two when a batch spans the end of a row), one strip of source rows and
 one batch of tiles -- whatever the image height, and allocated once per image.
+
+With ``TileSettings.spread`` (test-time augmentation only) the blended values carry the
+spread of the 8 dihedral predictions as extra planes after the head's
+(``OutputHead.spread``); ``OutputHead.finalize`` splits them off. ``predict_window``
+runs the network once over any window of the padded image (``tiling_check`` compares
+tiles with it).
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ from torch import nn
 
 from emkit.data.intensity import Scaling
 from emkit.engine.runtime.devices import channels_last_default
+from emkit.plugin_api import to_model
 from emkit.predict.padding import PadPlan
 from emkit.predict.postprocess import OutputHead
 from emkit.predict.tile_grid import Overlap, Tile, TileGrid, plan_overlap, round_up
-from emkit.predict.tta import tta_forward
+from emkit.predict.tta import tta_forward, tta_forward_with_spread
 
 #: ``read_rows(r0, r1)`` → raw source pixels ``(C, r1 - r0, W)``.
 RowReader = Callable[[int, int], np.ndarray]
@@ -49,10 +57,14 @@ class TileSettings:
     batch: int = 4
     tta: bool = False
     channels_last: Optional[bool] = None
+    #: Also blend the spread of the 8 test-time predictions (needs ``tta``).
+    spread: bool = False
 
     def __post_init__(self) -> None:
         if self.tile < 1 or self.batch < 1:
             raise ValueError(f"tile and batch must be >= 1, got tile={self.tile} batch={self.batch}")
+        if self.spread and not self.tta:
+            raise ValueError("the spread is taken over the 8 test-time augmentations: spread needs tta")
 
 
 class TiledPredictor:
@@ -81,6 +93,8 @@ class TiledPredictor:
         self.memory_format = torch.channels_last if nhwc else torch.contiguous_format
         if nhwc:
             generator.to(memory_format=torch.channels_last)
+        #: Planes of the blended values: the head's, then the spread's (when asked for).
+        self.channels = head.value_channels + (head.spread_channels if settings.spread else 0)
 
     # -- planning -----------------------------------------------------------------
     def plan(self, height: int, width: int) -> tuple[PadPlan, TileGrid]:
@@ -110,7 +124,7 @@ class TiledPredictor:
         # there after the previous flush) to the bottom of its lowest tile.
         rows_needed = max(tiles[min(i + batch, len(tiles)) - 1].y + grid.tile_h - tiles[i].y
                           for i in range(0, len(tiles), batch))
-        band = _Band(self.head.value_channels, grid.width, rows_needed)
+        band = _Band(self.channels, grid.width, rows_needed)
         # 1-D blending windows on the device; each tile's 2-D window is their outer product.
         wy = [torch.from_numpy(w.astype(np.float32)).to(self.device) for w in grid.wy]
         wx = [torch.from_numpy(w.astype(np.float32)).to(self.device) for w in grid.wx]
@@ -138,10 +152,10 @@ class TiledPredictor:
             flush(tiles[following].y if following < len(tiles) else grid.height)
 
     def predict_array(self, image: np.ndarray, scaling: Scaling = Scaling()) -> np.ndarray:
-        """In-memory convenience: ``(C, H, W)`` or ``(H, W)`` image → ``(C_out, H, W)`` values."""
+        """In-memory convenience: ``(C, H, W)`` or ``(H, W)`` image → ``(C_out [+ S], H, W)`` values."""
         img = image[None] if image.ndim == 2 else image
         h, w = img.shape[-2:]
-        out = np.zeros((self.head.value_channels, h, w), np.float32)
+        out = np.zeros((self.channels, h, w), np.float32)
 
         def write(r0: int, r1: int, values: np.ndarray) -> None:
             out[:, r0:r1] = values
@@ -149,30 +163,43 @@ class TiledPredictor:
         self.predict(lambda r0, r1: img[:, r0:r1], h, w, scaling, write)
         return out
 
+    def predict_window(self, read_rows: RowReader, pad: PadPlan, y0: int, y1: int, x0: int, x1: int,
+                       scaling: Scaling) -> np.ndarray:
+        """One forward pass (with TTA when set) over rows ``y0:y1``, columns ``x0:x1`` of the
+        padded image (bounds on the size multiple) → ``(C_out [+ S], y1 - y0, x1 - x0)`` values."""
+        channels = read_rows(0, 1).shape[0]
+        inputs = np.empty((1, channels, y1 - y0, x1 - x0), np.float32)
+        self._gather(read_rows, pad.rows[y0:y1], pad.cols[x0:x1], scaling, inputs[0])
+        return self._run(inputs, torch.ones(1, y1 - y0, x1 - x0, device=self.device))[0]
+
     # -- internals ----------------------------------------------------------------
-    @staticmethod
-    def _tile_input(read_rows: RowReader, rows: np.ndarray, cols: np.ndarray, t: Tile, grid: TileGrid,
+    @classmethod
+    def _tile_input(cls, read_rows: RowReader, rows: np.ndarray, cols: np.ndarray, t: Tile, grid: TileGrid,
                     scaling: Scaling, out: np.ndarray) -> None:
-        """Write the tile's pixels in model space (``2·unit - 1``) into ``out``, gathered through
-        the padding maps."""
-        ridx = rows[t.y : t.y + grid.tile_h]
-        cidx = cols[t.x : t.x + grid.tile_w]
+        """Write the tile's pixels in [0, 1] units into ``out``, gathered through the padding maps."""
+        cls._gather(read_rows, rows[t.y : t.y + grid.tile_h], cols[t.x : t.x + grid.tile_w], scaling, out)
+
+    @staticmethod
+    def _gather(read_rows: RowReader, ridx: np.ndarray, cidx: np.ndarray, scaling: Scaling, out: np.ndarray) -> None:
+        """Source rows ``ridx`` × columns ``cidx`` in [0, 1] units, into ``out``."""
         r0 = int(ridx.min())
         strip = read_rows(r0, int(ridx.max()) + 1)
         out[...] = scaling(strip[:, (ridx - r0)[:, None], cidx[None, :]])  # one gather, no full-width copy
-        out *= 2.0
-        out -= 1.0
 
     def _run(self, inputs: np.ndarray, weights: torch.Tensor) -> np.ndarray:
         """Outputs of one batch weighted by ``weights`` (``(B, th, tw)``, on the device), on the CPU."""
-        x = torch.from_numpy(inputs).to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+        unit = torch.from_numpy(inputs).to(self.device, non_blocking=True)
+        x = to_model(unit).contiguous(memory_format=self.memory_format)
         w = weights[:, None]
 
         def forward(t: torch.Tensor) -> torch.Tensor:
             return self.head.activate(self.generator(t))
 
         with torch.inference_mode():
-            y = tta_forward(forward, x) if self.settings.tta else forward(x)
+            if self.settings.spread:
+                y = tta_forward_with_spread(forward, x, self.head.spread)
+            else:
+                y = tta_forward(forward, x) if self.settings.tta else forward(x)
             return (y * w).cpu().numpy()
 
 

@@ -5,6 +5,10 @@ result back and averages. For a network that is only approximately rotation/flip
 equivariant this averages away orientation-dependent errors (about 8× the compute).
 Transforms act on the last two axes; rotating a non-square tile swaps its sides,
 which fully convolutional generators accept.
+
+``tta_forward_with_spread(fn, x, spread)`` also returns how much the 8 predictions
+disagree (``spread`` maps their stack to planes, e.g. ``OutputHead.spread``), appended
+to the mean as extra channels.
 """
 
 from __future__ import annotations
@@ -38,3 +42,10 @@ def tta_forward(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> 
         total = y if total is None else total + y
     assert total is not None
     return total / COUNT
+
+
+def tta_forward_with_spread(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                            spread: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """``cat([mean, spread(stack)], dim=1)`` over the 8 transforms (keeps all 8 results at once)."""
+    stack = torch.stack([inverse_dihedral(fn(dihedral(x, k)), k) for k in range(COUNT)])
+    return torch.cat([stack.mean(dim=0), spread(stack)], dim=1)

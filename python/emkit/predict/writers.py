@@ -3,8 +3,9 @@
 ``tifffile.memmap`` creates the file (header, tags, JSON description, space for the
 pixels) without writing any pixel; rows then go to their place with ``os.pwrite`` as
 the engine finishes them, so the output is never whole in memory. The file is written
-as ``<name>.partial`` and renamed when complete: an interrupted prediction never
-leaves a truncated TIFF under the final name.
+through ``emkit.storage.atomic`` (a hidden temp file beside the output, fsynced and
+renamed when complete; removed when the prediction fails): an interrupted prediction
+never leaves a truncated TIFF under the final name.
 
 Layout: ``(N, C, H, W)`` with singleton N and C dropped; stacks become one multi-page
 TIFF. BigTIFF is chosen by tifffile when the pixels exceed 4 GB.
@@ -12,6 +13,7 @@ TIFF. BigTIFF is chosen by tifffile when the pixels exceed 4 GB.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any, Optional
@@ -19,6 +21,11 @@ from typing import Any, Optional
 import numpy as np
 
 from emkit.errors import EmkitError
+from emkit.storage.atomic import atomic_path
+
+
+class _Abandoned(Exception):
+    """Thrown into the atomic write to discard it (``close(ok=False)``)."""
 
 
 class TiffStripWriter:
@@ -29,7 +36,6 @@ class TiffStripWriter:
         import tifffile
 
         self.path = Path(path)
-        self.partial = self.path.with_name(self.path.name + ".partial")
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.dtype(dtype).newbyteorder("=")
         n, c, h, w = self.shape
@@ -37,14 +43,16 @@ class TiffStripWriter:
         axes = "".join(a for a, keep in (("Q", n > 1), ("C", c > 1), ("Y", True), ("X", True)) if keep)
         kwargs = dict(tiff_kwargs or {})
         kwargs["metadata"] = {**(kwargs.get("metadata") or {}), "axes": axes}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write = contextlib.ExitStack()
+        self.temp = self._write.enter_context(atomic_path(self.path))
         try:
-            mm = tifffile.memmap(self.partial, shape=stored, dtype=self.dtype, photometric="minisblack", **kwargs)
+            mm = tifffile.memmap(self.temp, shape=stored, dtype=self.dtype, photometric="minisblack", **kwargs)
         except (OSError, ValueError) as exc:
+            self._abandon()
             raise EmkitError(f"{self.path}: cannot create output TIFF ({exc})") from None
         self.offset = int(mm.offset)
         del mm
-        self._fd: Optional[int] = os.open(self.partial, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        self._fd: Optional[int] = os.open(self.temp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
 
     def write(self, n: int, r0: int, rows: np.ndarray) -> None:
         """Store ``rows`` (``(C, k, W)``) as rows ``r0 .. r0 + k`` of image ``n``."""
@@ -57,15 +65,18 @@ class TiffStripWriter:
             _pwrite_all(self._fd, memoryview(data).cast("B"), self.offset + ((n * c + ch) * h + r0) * w * item)
 
     def close(self, ok: bool = True) -> None:
-        """Finish (rename into place) when ``ok``, else delete the partial file."""
+        """Finish (fsync and rename into place) when ``ok``, else delete the temp file."""
         if self._fd is None:
             return
         os.close(self._fd)
         self._fd = None
         if ok:
-            os.replace(self.partial, self.path)
+            self._write.close()
         else:
-            self.partial.unlink(missing_ok=True)
+            self._abandon()
+
+    def _abandon(self) -> None:
+        self._write.__exit__(_Abandoned, _Abandoned(), None)
 
 
 def _pwrite_all(fd: Optional[int], data: memoryview, offset: int) -> None:

@@ -48,7 +48,7 @@ def _predictions(task: Any, prepared: dict[str, torch.Tensor], mean: float | Non
         return {"all background": background, "all foreground": foreground}
     out = {"identity": to_model(image.clamp(0, 1)).expand(shape)}
     if mean is not None:
-        out["constant mean"] = torch.full(shape, 2 * mean - 1)
+        out["constant mean"] = to_model(torch.full(shape, mean))
     return out
 
 

@@ -18,12 +18,14 @@ it holds mean ± std, min–max and n over the runs that differ only in seed.
 The paired table subtracts, seed by seed, each R run from the P run of the same model,
 size and seed (P − R), with the number of seeds where P was better. Baseline rows
 (identity, all-background, all-foreground, constant mean; ``report/baselines.py``) are
-computed on the same test split as the runs.
+computed on the same test split as the runs. The ``<metric>_identity`` columns tasks log
+(the input's own score, equal for every model) get no table of their own.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import statistics
 from collections import defaultdict
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from emkit.engine.runs.keep_best import higher_is_better
-from emkit.report.runs import RunSummary, load_run
+from emkit.report.runs import RunSummary, is_baseline_column, load_run
 
 #: Metric shown first per objective.
 PRIMARY = {"segmentation": "dice"}
@@ -89,10 +91,14 @@ def run_values(run: RunSummary) -> dict[tuple[str, Any], float]:
         row = run.epochs.get(epoch, {})
         for key, value in row.items():
             prefix, _, metric = key.partition("_")
+            if is_baseline_column(key, row):
+                continue
             if prefix == "test" or (prefix == "val" and f"test_{metric}" not in row):
                 out[(metric, epoch)] = value
-    for metric, value in _best_metrics(run).items():
-        out[(metric, BEST)] = value
+    best = _best_metrics(run)
+    for metric, value in best.items():
+        if not is_baseline_column(metric, best):
+            out[(metric, BEST)] = value
     return out
 
 
@@ -232,25 +238,56 @@ def curve_labels(runs: list[RunSummary]) -> dict[Path, str]:
     return labels
 
 
-def write_report(run_dirs: list[str | Path], out: str | Path, *, baselines: bool = True) -> Path:
-    """Write report.md, report.csv, paired.csv and curves_*.png into ``out``; return the Markdown path."""
-    from emkit.report.plots import plot_curves
+@dataclasses.dataclass
+class Comparison:
+    """The tables of ``emkit compare`` as data: long-format ``rows`` (one per cell: mean, std,
+    min, max, n over seeds), ``pairs`` (paired P − R per seed) and trivial ``baselines``."""
 
+    runs: list[RunSummary]
+    rows: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    baselines: list[dict[str, Any]]
+    notes: list[str]
+
+    def to_markdown(self) -> str:
+        return markdown(self.rows, self.pairs, self.baselines, self.notes)
+
+    def figures(self, out: str | Path) -> list[Path]:
+        """The overlaid validation/test curves (``curves_*.png``, labelled) written into ``out``."""
+        from emkit.report.plots import plot_curves
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        before = set(out.glob("curves_*.png"))
+        plot_curves(self.runs, curve_labels(self.runs), out, self.baselines)
+        return sorted(set(out.glob("curves_*.png")) - before) or sorted(out.glob("curves_*.png"))
+
+    def write(self, out: str | Path) -> Path:
+        """report.md, report.csv, paired.csv and the curves into ``out``; the Markdown path."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, fields, data in (("report.csv", FIELDS, self.rows), ("paired.csv", PAIR_FIELDS, self.pairs)):
+            with open(out / name, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(data)
+        (out / "report.md").write_text(self.to_markdown())
+        self.figures(out)
+        return out / "report.md"
+
+
+def compare_runs(run_dirs: list[str | Path], *, baselines: bool = True) -> Comparison:
+    """The comparison of the runs in ``run_dirs`` (tables, pairs, baselines on the same test split)."""
     runs = [load_run(p) for p in run_dirs]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = collect(runs)
-    pairs = paired(runs)
-    base_rows, notes = [], []
+    base_rows: list[dict[str, Any]] = []
+    notes: list[str] = []
     if baselines:
         from emkit.report.baselines import compute_baselines
 
         base_rows, notes = compute_baselines(runs)
-    for name, fields, data in (("report.csv", FIELDS, rows), ("paired.csv", PAIR_FIELDS, pairs)):
-        with open(out / name, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(data)
-    (out / "report.md").write_text(markdown(rows, pairs, base_rows, notes))
-    plot_curves(runs, curve_labels(runs), out, base_rows)
-    return out / "report.md"
+    return Comparison(runs, collect(runs), paired(runs), base_rows, notes)
+
+
+def write_report(run_dirs: list[str | Path], out: str | Path, *, baselines: bool = True) -> Path:
+    """Write report.md, report.csv, paired.csv and curves_*.png into ``out``; return the Markdown path."""
+    return compare_runs(run_dirs, baselines=baselines).write(out)

@@ -17,10 +17,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any, Optional
 
-from emkit.report.runs import RunSummary
-
-#: Suffix of the columns that hold a metric's do-nothing baseline.
-BASELINE_SUFFIX = "_identity"
+from emkit.report.runs import BASELINE_SUFFIX, RunSummary, is_baseline_column
 #: Characters per title line at the default figure width (6 in at 100 dpi, 10-pt font).
 TITLE_CHARS = 58
 
@@ -41,7 +38,7 @@ def curve_metrics(group: list[RunSummary]) -> list[str]:
     """The ``val_*`` and ``test_*`` columns to plot (test at the eval epochs); baseline
     columns are drawn inside their metric's figure."""
     columns = {k for r in group for row in r.epochs.values() for k in row if k.startswith(("val_", "test_"))}
-    return sorted(c for c in columns if not (c.endswith(BASELINE_SUFFIX) and c[: -len(BASELINE_SUFFIX)] in columns))
+    return sorted(c for c in columns if not is_baseline_column(c, columns))
 
 
 def reference_lines(group: list[RunSummary], objective: str, metric: str,

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
 from emkit.engine.runs.metrics_log import read_metrics
 from emkit.errors import EmkitError
+
+
+#: Suffix of the columns tasks log beside a metric with the score of returning the input
+#: unchanged (``l1_identity``): the same for every model, a baseline rather than a result.
+BASELINE_SUFFIX = "_identity"
+
+
+def is_baseline_column(name: str, columns: Iterable[str]) -> bool:
+    """True for ``<metric>_identity`` when ``<metric>`` is among ``columns`` too."""
+    return name.endswith(BASELINE_SUFFIX) and name[: -len(BASELINE_SUFFIX)] in set(columns)
 
 
 @dataclasses.dataclass
@@ -36,13 +46,21 @@ class RunSummary:
     def init_source(self) -> str:
         """Where the weights came from: ``init_label`` when set, else the pretraining run's
         folder name (``runs/pre/small`` -> ``small``, ``.../small/best`` -> ``small/best``),
-        or the random scheme (``task.random_init``; runs from before it existed: pix2pix)."""
+        or, from random weights, what the engine applied: a task run's scheme
+        (``task.random_init``, ``default`` for a task without that field), a pretext run's
+        ``pretext.random_init``, else ``generator's own init`` (the built-in generators'
+        pix2pix N(0, 0.02))."""
         label = self.config.get("init_label")
         if label:
             return str(label)
         if self.init == "R":
-            scheme = (self.config.get("task") or {}).get("random_init", "pix2pix")
-            return f"{scheme} init"
+            from emkit.models.init_schemes import task_scheme
+
+            task = self.config.get("task")
+            if task:
+                return f"{task_scheme(task)} init"
+            scheme = (self.config.get("pretext") or {}).get("random_init")
+            return f"{scheme} init" if scheme else "generator's own init"
         path = Path(str(self.config.get("init")))
         if path.suffix == ".safetensors":
             path = path.parent

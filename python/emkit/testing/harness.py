@@ -229,7 +229,7 @@ def assert_per_sample_metrics(metrics: Any, batch_size: int, what: str) -> None:
 
 def assert_panels(panels: Any, batch_size: int, what: str) -> None:
     """Sample-grid panels: ``{title: (B, C, H, W) tensor}`` (or a list) of one size, values in [0, 1]."""
-    from emkit.engine.evaluation.sample_grids import panel_grid, titled_panels
+    from emkit.data.grids import panel_grid, titled_panels
 
     assert isinstance(panels, (Mapping, list, tuple)), f"{what} must return a dict {{title: tensor}} or a list"
     if not panels:

@@ -47,13 +47,10 @@ def expected_dice(i):
 
 @pytest.fixture
 def setup(tmp_path):
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
     write_au(tmp_path / "au.h5")
-    cls = registry.load("data", "au-hdf5")
-    ds = cls(build_dataclass(cls.Config, {"root": str(tmp_path / "au.h5"), "val_fraction": 0.0,
-                                          "test_fraction": 0.0}, "data"), "train")
+    ds = build_dataset("au-hdf5", {"root": str(tmp_path / "au.h5"), "val_fraction": 0.0, "test_fraction": 0.0})
     net = LeftHalf()
     objective = types.SimpleNamespace(task=Segmentation(SegmentationConfig()), generator=net,
                                       modules=lambda: {"generator": net})
@@ -92,14 +89,11 @@ def test_without_predictions_no_images_are_kept(setup):
 
 
 def test_restoration_predictions_are_float_images_and_pretexts_are_refused(tmp_path):
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
     from emkit.errors import EmkitError
     from emkit_builtin.tasks.restoration import Denoise, RestorationConfig
 
-    cls = registry.load("data", "synthetic-stem")
-    ds = cls(build_dataclass(cls.Config, {"size": 32, "length": 2, "val_length": 3}, "data"), "val")
-    ds.select_target("denoise")
+    ds = build_dataset("synthetic-stem", {"size": 32, "length": 2, "val_length": 3}, "val", target="denoise")
     identity = nn.Identity()
     objective = types.SimpleNamespace(task=Denoise(RestorationConfig()), generator=identity,
                                       modules=lambda: {"generator": identity})

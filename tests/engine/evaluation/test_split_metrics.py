@@ -8,10 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from emkit.engine.loop.callbacks import from_environment
 from emkit.engine.runtime.distributed import DistInfo
 from emkit.engine.evaluation.split_metrics import evaluate, make_loader
-from emkit.errors import ConfigError
 from emkit.plugin_api import StepContext
 
 
@@ -59,13 +57,3 @@ def test_empty_metrics_give_an_empty_result():
 def test_max_batches_limits_the_split():
     metrics, _ = evaluate(FakeObjective(), loader(), ctx(), DistInfo(), 1, max_batches=1, seed=0)
     assert metrics["value"] == pytest.approx(1.0)  # samples 0, 1, 2
-
-
-def test_callbacks_from_the_environment():
-    assert from_environment({}) == []
-    (callback,) = from_environment({"EMKIT_TRAIN_CALLBACKS": "emkit.engine.loop.callbacks:TrainCallback"})
-    callback.on_step_end(None)
-    with pytest.raises(ConfigError, match="module:factory"):
-        from_environment({"EMKIT_TRAIN_CALLBACKS": "no_colon"})
-    with pytest.raises(ConfigError, match="cannot load"):
-        from_environment({"EMKIT_TRAIN_CALLBACKS": "emkit.engine.loop.callbacks:Missing"})

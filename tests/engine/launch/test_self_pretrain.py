@@ -107,11 +107,11 @@ def test_end_to_end_and_stage_skip(tmp_path, monkeypatch):
 
 
 def _emkit(args, cwd, kill_at=None):
-    from fault_callbacks import callback_env
+    from fault_callbacks import run_driver
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     if kill_at is not None:
-        env.update(callback_env("KillAtStep", EMKIT_FAULT_KILL_AT_STEP=str(kill_at)))
+        return run_driver(args[1:], cwd, kill_at=kill_at)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "emkit", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300, env=env)
 

@@ -1,4 +1,5 @@
-"""End-to-end training through the CLI: a pix2pix run, resume after SIGKILL, DDP on 2 CPUs.
+"""End-to-end training: a pix2pix run through the CLI, resume after SIGKILL, DDP on 2 CPUs (the
+latter two through ``emkit.train`` with test callbacks in a subprocess, ``fault_callbacks``).
 
 Everything is tiny (U-Net width 4, 32-pixel crops, 64-pixel synthetic images) so the
 file runs in well under a minute on 2 cores.
@@ -10,9 +11,10 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
-from fault_callbacks import callback_env
+from fault_callbacks import run_driver
 from safetensors.torch import load_file
 
 from emkit.engine.runs.metrics_log import read_metrics
@@ -55,6 +57,14 @@ def test_pix2pix_run_writes_everything(tmp_path):
     assert spec["name"] == "unet" and spec["config"]["width"] == 4
     # train.channels_last was left unset (auto): config.yaml records what ran on the CPU
     assert yaml.safe_load((run / "config.yaml").read_text())["train"]["channels_last"] is True
+    # the training inputs' statistics, for predict's out-of-distribution check: the train split's 16 images
+    from emkit.data.build import build_dataset
+    from emkit.data.input_stats import collect_stats, load_stats
+
+    stats = load_stats(run)
+    assert stats.source == "synthetic-cem (train split)" and len(stats.features) == 16
+    expected = collect_stats(build_dataset("synthetic-cem", {"size": 64, "length": 16}, "train"))
+    assert [f.noise for f in stats.features] == pytest.approx([f.noise for f in expected.features], rel=1e-3)
 
 
 def _final_weights(run: Path) -> dict[str, torch.Tensor]:
@@ -71,7 +81,7 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path):
     killed = tmp_path / "killed"
     killed.mkdir()
     # Killed after step 5 of 8 (mid-epoch 2); the newest checkpoint is from step 4.
-    proc = emkit(args, killed, env=callback_env("KillAtStep", EMKIT_FAULT_KILL_AT_STEP="5"))
+    proc = run_driver(args, killed, kill_at=5)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     run = only_run(killed / "runs")
     assert not (run / "generator.safetensors").exists()
@@ -89,8 +99,7 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path):
 
 def test_ddp_two_cpu_processes_agree(tmp_path):
     dump = tmp_path / "ranks"
-    proc = emkit([*TINY, "train.epochs=1", "launcher=torchrun", "devices=2"], tmp_path,
-                 env=callback_env("DumpRankWeights", EMKIT_DUMP_RANK_WEIGHTS=str(dump)), timeout=600)
+    proc = run_driver([*TINY, "train.epochs=1"], tmp_path, dump=dump, nproc=2, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
     r0, r1 = load_file(str(dump / "rank0.safetensors")), load_file(str(dump / "rank1.safetensors"))
     assert r0.keys() == r1.keys()
@@ -99,6 +108,9 @@ def test_ddp_two_cpu_processes_agree(tmp_path):
     run = only_run(tmp_path / "runs")
     exported = _final_weights(run)
     assert all(torch.equal(exported[k], r0[k]) for k in r0)
+    from emkit.data.input_stats import load_stats
+
+    assert len(load_stats(run).features) == 16  # rank 0 wrote the whole train split's statistics
     # 16 samples / 2 ranks / batch 4 = 2 steps per epoch; only rank 0 logged.
     steps = [r for r in read_metrics(run / "metrics.csv") if r["kind"] == "step"]
     assert len(steps) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import pytest
@@ -158,9 +159,9 @@ def test_disk_full_during_a_checkpoint_is_one_line_and_stays_resumable(tmp_path,
     assert state["step"] == 2
 
 
-@pytest.mark.parametrize(("code", "words"), [(28, "disk is full"), (30, "read-only"), (13, "permission denied")])
+@pytest.mark.parametrize(("code", "words"), [(errno.ENOSPC, "disk is full"), (errno.EROFS, "read-only"),
+                                             (errno.EACCES, "permission denied")])
 def test_os_errors_while_writing_name_the_file_and_the_cause(tmp_path, monkeypatch, code, words):
-    import errno
     import os
 
     from emkit.storage.atomic import write_text_atomic
@@ -177,6 +178,5 @@ def test_os_errors_while_writing_name_the_file_and_the_cause(tmp_path, monkeypat
         write_text_atomic(target, "new")
     text = str(err.value)
     assert text.startswith(f"Cannot write {target}") and words in text and "\n" not in text
-    assert code in (errno.ENOSPC, errno.EROFS, errno.EACCES)
     monkeypatch.undo()
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from emkit.config.ranges import INT64_MAX, ranged
 from emkit.errors import DataError
 from emkit.interfaces.data_source import DataSource, Sample, Split
 
@@ -21,12 +22,12 @@ from emkit.interfaces.data_source import DataSource, Sample, Split
 @dataclasses.dataclass
 class SyntheticConfig:
     #: Samples in the train split; val/test have their own lengths.
-    length: int = dataclasses.field(default=2000, metadata={"range": (1, 1000000000)})
-    val_length: int = dataclasses.field(default=100, metadata={"range": (0, 1000000000)})
-    test_length: int = dataclasses.field(default=100, metadata={"range": (0, 1000000000)})
+    length: int = ranged(2000, 1, 1_000_000_000)
+    val_length: int = ranged(100, 0, 1_000_000_000)
+    test_length: int = ranged(100, 0, 1_000_000_000)
     #: Side length of the square images in pixels.
-    size: int = dataclasses.field(default=256, metadata={"range": (16, 8192)})
-    seed: int = dataclasses.field(default=0, metadata={"range": (0, 2**63 - 1)})
+    size: int = ranged(256, 16, 8192)
+    seed: int = ranged(0, 0, INT64_MAX)
     #: Keep rendered samples in memory (per worker process).
     cache: bool = False
 

@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from emkit.engine.runtime import distributed
-from emkit.engine.runtime.sampling import step_seed
+from emkit.engine.runtime.sampling import ShardSampler, step_seed
 from emkit.plugin_api import Objective, StepContext
 
 #: Seed salts of validation and test batches (independent of the training steps' seeds).
@@ -28,11 +28,10 @@ def make_loader(ds: Any, batch_size: int, sampler: Any, workers: int, pin: bool)
 
 
 def eval_loader(ds: Any, batch_size: int, dist_info: distributed.DistInfo, workers: int, pin: bool) -> DataLoader:
-    """Fixed-order loader over a whole split (sharded across ranks in DDP)."""
-    sampler = None
-    if dist_info.enabled:
-        sampler = torch.utils.data.DistributedSampler(ds, num_replicas=dist_info.world_size, rank=dist_info.rank,
-                                                      shuffle=False, drop_last=False)
+    """Fixed-order loader over a whole split (sharded across ranks in DDP without padding,
+    so each item counts once and the means equal one process's)."""
+    sampler = ShardSampler(len(ds), rank=dist_info.rank, world_size=dist_info.world_size) \
+        if dist_info.enabled else None
     return make_loader(ds, batch_size, sampler, workers, pin)
 
 
@@ -61,9 +60,11 @@ def accumulate(sums: dict[str, torch.Tensor], metrics: dict[str, torch.Tensor]) 
 
 def reduce_means(sums: dict[str, torch.Tensor], count: float, ctx: StepContext,
                  dist_info: distributed.DistInfo) -> dict[str, float]:
-    """Sum ``sums`` and ``count`` over ranks; return the means."""
-    keys = sorted(sums)
-    packed = torch.tensor([float(sums[k]) for k in keys] + [count], dtype=torch.float64)
+    """Sum ``sums`` and ``count`` over ranks; return the means.
+
+    The metric names are rank 0's (a rank whose shard was empty contributes zeros)."""
+    keys = distributed.broadcast_object(dist_info, sorted(sums))
+    packed = torch.tensor([float(sums.get(k, 0.0)) for k in keys] + [count], dtype=torch.float64)
     on_gpu = dist_info.enabled and ctx.device.type == "cuda"
     packed = distributed.all_reduce_sum(dist_info, packed.to(ctx.device if on_gpu else "cpu")).cpu()
     total = float(packed[-1])

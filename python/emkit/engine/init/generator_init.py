@@ -16,7 +16,7 @@ from emkit.engine.runs.weights import load_tensors, read_spec, resolve_weights
 from emkit.errors import EmkitError
 from emkit.interfaces import Generator
 from emkit.models import build_generator
-from emkit.models.init_schemes import apply_init
+from emkit.models.init_schemes import apply_init, task_scheme
 
 
 def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Generator:
@@ -31,7 +31,7 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
         if out_channels is not None and gen.out_channels != out_channels:
             gen.replace_head(out_channels)
         if cfg.plugin_name("task") is not None:
-            apply_init(gen, getattr(cfg.plugin_config("task"), "random_init", "default"))
+            apply_init(gen, task_scheme(cfg.plugin_config("task")))
         else:  # a pretext's ``random_init`` when it has one; else the generator's own init
             scheme = getattr(cfg.plugin_config("pretext"), "random_init", "pix2pix")
             if scheme != "pix2pix":

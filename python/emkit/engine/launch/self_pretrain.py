@@ -30,8 +30,9 @@ from typing import Any, Sequence
 
 from emkit.config import ResolvedConfig, resolve
 from emkit.config.schema import PretrainConfig
-from emkit.engine.loop.callbacks import TrainCallback
+
 from emkit.engine.runs.run_dir import PRETRAIN_DIR
+from emkit.engine.runtime.stop import TrainingInterrupted
 from emkit.errors import ConfigError
 
 #: Default budget: passes over the pooled images, and the bounds of the step count.
@@ -100,12 +101,9 @@ def mix_section(cfg: ResolvedConfig) -> dict[str, Any]:
 
 
 def _pooled_images(mix: dict[str, Any]) -> int:
-    from emkit import registry
-    from emkit.config import build_dataclass
+    from emkit.data.build import build_dataset
 
-    cls = registry.load("data", "mix")
-    values = {k: v for k, v in mix.items() if k != "name"}
-    return len(cls(build_dataclass(cls.Config, values, "data", owner="the init=self pretext data"), "train"))
+    return len(build_dataset("mix", {k: v for k, v in mix.items() if k != "name"}, "train"))
 
 
 def pretext_section(cfg: ResolvedConfig) -> dict[str, Any]:
@@ -147,7 +145,7 @@ def pretext_config(cfg: ResolvedConfig, run_dir: Path) -> ResolvedConfig:
 
 
 def run_pretext_stage(cfg: ResolvedConfig, run_dir: Path, *, show_progress: bool = True,
-                      callbacks: Sequence[TrainCallback] = ()) -> Path:
+                      callbacks: Sequence[Any] = ()) -> Path:
     """Stage 1: skip it when finished, resume it from its checkpoint, else (re)start it."""
     from emkit.engine.loop.trainer import train
     from emkit.engine.runs.weights import WEIGHTS
@@ -171,13 +169,17 @@ def run_pretext_stage(cfg: ResolvedConfig, run_dir: Path, *, show_progress: bool
 
 
 def train_with_self_init(cfg: ResolvedConfig, resume_dir: str | Path | None = None, *,
-                         show_progress: bool = True, callbacks: Sequence[TrainCallback] = ()) -> Path:
+                         show_progress: bool = True, callbacks: Sequence[Any] = ()) -> Path:
     """Both stages of ``init=self`` in one run directory; return it (``callbacks`` see both)."""
     from emkit.engine.runs import run_dir as run_dirs
     from emkit.engine.loop.trainer import train
 
     out = Path(resume_dir) if resume_dir is not None else run_dirs.create(cfg)
-    stage = run_pretext_stage(cfg, out, show_progress=show_progress, callbacks=callbacks)
+    try:
+        stage = run_pretext_stage(cfg, out, show_progress=show_progress, callbacks=callbacks)
+    except TrainingInterrupted as stopped:  # resuming the whole run continues its pretext stage
+        raise TrainingInterrupted(f"{str(stopped).split(';')[0]} (the pretext stage of init=self); checkpoint "
+                                  f"saved. Continue with: emkit run resume={out}", out) from None
     if not _has_checkpoint(out):
         # fine-tuning never checkpointed: drop what a killed first attempt logged
         (out / "metrics.csv").unlink(missing_ok=True)

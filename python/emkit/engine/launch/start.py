@@ -5,23 +5,24 @@
   killed write left there are removed first.
 * ``init=<run dir | weights>`` without an explicit generator: the saved generator's
   plugin name and config are used, so the architecture matches the weights.
-* ``launcher=torchrun devices=N``: re-executes the same command under torchrun.
+* ``launcher=torchrun devices=N``: re-executes the same command under torchrun
+  (``launch/torchrun.py``: several machines, elastic restarts).
+* a worker restarted by torchrun's elastic agent continues its launch's run folder as
+  ``resume=`` would (``engine/runtime/elastic.py``).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from emkit.config import ResolvedConfig, resolve
+from emkit.config import ResolvedConfig, RunConfig, resolve
 from emkit.config.layering import UserLayers, read_layers
 from emkit.config.overrides import load_yaml
-from emkit.engine.runtime import distributed
+from emkit.engine.runtime import distributed, elastic
 from emkit.storage.atomic import remove_stale_temps
-from emkit.engine.loop.callbacks import TrainCallback
+
 from emkit.errors import EmkitError, print_warning
 
 
@@ -49,8 +50,9 @@ def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConf
     user = layers.merged()
     base: dict[str, Any] | None = None
     resume_dir: Path | None = None
-    if user.get("resume"):
-        base, resume_dir = _resume_base(user["resume"])
+    resume = user.get("resume") or elastic.restarted_run(user.get("runs_dir") or RunConfig.runs_dir)
+    if resume:
+        base, resume_dir = _resume_base(resume)
     init = user.get("init")
     if init not in (None, "random", "self") and "generator" not in user:
         from emkit.engine.runs.weights import read_spec, resolve_weights
@@ -60,6 +62,8 @@ def prepare(overrides: list[str], config_files: list[str]) -> tuple[ResolvedConf
         base["generator"] = {"name": spec["name"], **spec["config"]}
     cfg = resolve(base=base, layers=layers)
     _settle_devices(cfg)
+    if resume_dir is not None and not user.get("resume"):
+        elastic.record_restart(cfg, resume_dir)
     return cfg, resume_dir
 
 
@@ -71,19 +75,19 @@ def _settle_devices(cfg: ResolvedConfig) -> None:
                             "devices; training on one (add launcher=torchrun)")
         cfg.run.devices = 1
         cfg.refresh_tree()
+    from emkit.engine.launch.torchrun import check_settings
+
+    cfg.warnings += check_settings(cfg.run)
 
 
-def relaunch_with_torchrun(devices: int, overrides: list[str], config_files: list[str]) -> int:
-    keep = [o for o in overrides if not o.split("=", 1)[0] in ("launcher", "devices")]
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={devices}",
-           "-m", "emkit", "run", *keep, "launcher=none", f"devices={devices}"]
-    for f in config_files:
-        cmd += ["--config", f]
-    print("launching:", " ".join(cmd), flush=True)
-    return subprocess.call(cmd, env=os.environ.copy())
+def relaunch_with_torchrun(cfg: ResolvedConfig, overrides: list[str], config_files: list[str]) -> int:
+    """The same command under torchrun, on this machine or several (``launch/torchrun.py``)."""
+    from emkit.engine.launch import torchrun
+
+    return torchrun.relaunch(cfg.run, overrides, config_files)
 
 
-def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[TrainCallback] = (),
+def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence[Any] = (),
            show_progress: bool = True) -> Path | None:
     """Train as ``emkit run`` does; return the run directory (None after a torchrun relaunch).
 
@@ -111,7 +115,7 @@ def launch(overrides: list[str], config_files: list[str], *, callbacks: Sequence
         if callbacks:
             raise EmkitError("launcher=torchrun relaunches training in new processes, where in-process "
                              "callbacks cannot follow it; train on one device here")
-        code = relaunch_with_torchrun(cfg.run.devices, overrides, config_files)
+        code = relaunch_with_torchrun(cfg, overrides, config_files)
         if code:
             raise EmkitError(f"torchrun exited with status {code}")
         return None

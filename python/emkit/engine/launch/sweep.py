@@ -77,7 +77,7 @@ def evaluate_best(path: Path) -> None:
 def sweep(overrides: list[str], config_files: list[str], *, name: str, runs_dir: str = "runs") -> list[Path]:
     """Train every combination; return the run directories (under ``runs_dir/name``)."""
     from emkit.engine.launch.start import launch
-    from emkit.engine.runtime.progress import SequenceEta
+    from emkit.console.progress import SequenceEta
     from emkit.engine.launch.self_pretrain import has_progress
 
     combos = expand(overrides)

@@ -58,10 +58,10 @@ def forward_modules(objective: Objective, device: torch.device, *, ddp: bool, co
         if ddp and any(p.requires_grad for p in module.parameters()):
             from torch.nn.parallel import DistributedDataParallel
 
-            fwd = DistributedDataParallel(
-                module, device_ids=[device.index] if device.type == "cuda" else None,
-                broadcast_buffers=True,
-            )
+            from emkit.engine.runtime.distributed import ddp_options
+
+            fwd = DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None,
+                                          **ddp_options())
         if compile_:
             fwd = torch.compile(fwd)
         wrapped[name] = fwd

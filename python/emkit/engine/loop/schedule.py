@@ -37,7 +37,8 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
 
 #: Warm-up fraction of downstream (task) runs when ``train.warmup`` is unset: a fine-tuned
 #: pretrained generator otherwise takes full-size Adam steps on a freshly initialised
-#: state and first drifts away from its pretrained solution (see the issue 12 report).
+#: state and first drifts away from its pretrained solution
+#: (``benchmarks/results/fair_baseline_cpu.md``).
 DOWNSTREAM_WARMUP = 0.05
 
 

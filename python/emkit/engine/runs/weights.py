@@ -52,8 +52,11 @@ def export_generator(run_dir: str | Path, spec: dict[str, Any], generator: torch
 
 
 def resolve_weights(init: str | Path) -> Path:
-    """Path of the weights file named by ``init`` (a run directory or a .safetensors file)."""
+    """Path of the weights file named by ``init``: a run directory, a .safetensors file, or an
+    emkit bioimage.io package (its zip or folder, whose attached generator weights are used)."""
     path = Path(init)
+    if path.suffix.lower() == ".zip" or (path.is_dir() and (path / "rdf.yaml").exists()):
+        return package_weights(path)
     if path.is_dir():
         path = path / WEIGHTS
         if not path.exists():
@@ -63,8 +66,38 @@ def resolve_weights(init: str | Path) -> Path:
     elif not path.exists():
         raise EmkitError(f"init={init}: no such run directory or weights file")
     elif path.suffix != ".safetensors":
-        raise EmkitError(f"init={init}: expected a run directory or a .safetensors file")
+        raise EmkitError(f"init={init}: expected a run directory, a .safetensors file or a bioimage.io package")
     return path
+
+
+def package_weights(package: Path) -> Path:
+    """The generator weights attached to an emkit bioimage.io package (a zip is unpacked once
+    into emkit's cache, named by the zip's digest: ``$XDG_CACHE_HOME/emkit/packages/<sha>/``)."""
+    import hashlib
+    import os
+    import zipfile
+
+    if package.is_dir():
+        found = package / WEIGHTS
+    else:
+        if not package.exists():
+            raise EmkitError(f"init={package}: no such bioimage.io package")
+        digest = hashlib.sha256(package.read_bytes()).hexdigest()[:16]
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "emkit" / "packages" / digest
+        found = cache / WEIGHTS
+        if not found.exists():
+            try:
+                with zipfile.ZipFile(package) as archive:
+                    if WEIGHTS not in archive.namelist():
+                        raise EmkitError(f"init={package}: the package has no attached {WEIGHTS} (not exported by "
+                                         "emkit >= 0.1 with its generator); fine-tune from the run instead")
+                    data = archive.read(WEIGHTS)
+            except zipfile.BadZipFile:
+                raise EmkitError(f"init={package}: not a zip archive") from None
+            write_atomic(found, lambda tmp: tmp.write_bytes(data))
+    if not found.exists():
+        raise EmkitError(f"init={package}: the package has no attached {WEIGHTS}")
+    return found
 
 
 def read_spec(weights: Path) -> dict[str, Any]:

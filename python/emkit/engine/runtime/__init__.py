@@ -1,7 +1,11 @@
-"""What every room of the engine uses: devices, processes, sampling, stopping, progress.
+"""What every room of the engine uses: devices, processes, sampling, stopping.
 
 ``devices`` (CUDA or CPU, bf16 autocast, channels_last), ``distributed`` (the torchrun
-process group; world size 1 without it), ``sampling`` (the resumable distributed sampler
-and per-step seeds), ``stop`` (Ctrl-C / SIGTERM finish the step and checkpoint) and
-``progress`` (the live line with position, ETA and the key metric).
+process group; world size 1 without it; ``any_rank`` for decisions every rank must
+share; a lost peer as one error line), ``rendezvous`` (the store the group forms through,
+safe across elastic restarts), ``agreement`` (the ranks' configs compared at start),
+``elastic`` (a restarted worker group finds its run folder), ``sampling`` (the global
+epoch plan, its sharding across ranks and per-step seeds) and ``stop`` (Ctrl-C / SIGTERM
+finish the step and checkpoint). The progress line itself is ``emkit.console``'s, driven
+by the loop's ``progress_line`` callback.
 """

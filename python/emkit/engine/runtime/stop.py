@@ -5,13 +5,18 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Iterator
+from pathlib import Path
+from typing import Iterator, Optional
 
 from emkit.errors import EmkitError
 
 
 class TrainingInterrupted(EmkitError):
-    """Raised after a requested stop has been checkpointed."""
+    """Raised after a requested stop has been checkpointed; ``run_dir`` is the folder to resume."""
+
+    def __init__(self, message: str, run_dir: Optional[Path] = None) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir
 
 
 class StopRequest:

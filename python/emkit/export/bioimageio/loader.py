@@ -7,6 +7,8 @@ holds code for the TorchScript interpreter, not pickled Python objects). The
 pre-processing is the one ``rdf.yaml`` declares (``preprocessing.apply_steps``).
 Packages by other tools load too when their weights are TorchScript, their single
 input is (batch, channel, y, x) and their pre-processing uses the supported steps.
+``input_stats`` holds the attached statistics of the training inputs (emkit packages of
+runs that recorded them; None otherwise), for ``emkit.data.input_stats.compare``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class PackageModel:
     rdf: dict[str, Any]
     module: torch.jit.ScriptModule
     preprocessing: list[dict[str, Any]]
+    #: The training inputs' statistics (``emkit.data.input_stats.InputStats``), or None.
+    input_stats: Optional[Any] = None
 
     def predict_all(self, image: np.ndarray) -> dict[str, np.ndarray]:
         """Every output for a 2-D image (``(H, W)``) or ``(C, H, W)``; leading axes of size 1 dropped."""
@@ -102,7 +106,23 @@ def load_package(path: str | Path) -> PackageModel:
         rdf=rdf,
         module=module,
         preprocessing=list(inputs[0].get("preprocessing") or []),
+        input_stats=_input_stats(path, read, emkit.get("input_stats")),
     )
+
+
+def _input_stats(path: Path, read: Any, name: Optional[str]) -> Optional[Any]:
+    """The attached statistics (one ``EmkitError`` line when the file is unusable)."""
+    import json
+
+    from emkit.data.input_stats import InputStats
+
+    if not name:
+        return None
+    try:
+        data = json.loads(read(str(name)))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EmkitError(f"{path}: {name} is not valid JSON ({exc})") from None
+    return InputStats.from_json(data, f"{path}: {name}")
 
 
 def load_torchscript(source: Any) -> torch.jit.ScriptModule:

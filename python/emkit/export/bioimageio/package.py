@@ -5,7 +5,10 @@ Steps: load the run (``predict.model_loading``); pick and size the test image
 wrapper as ``emkit export``); turn the run's normalisation into pre-processing steps
 (``preprocessing``); run the test input through the package's own pre-processing and
 TorchScript weights -- exactly what a consumer runs -- to make the test outputs; draw
-the cover; write the documentation, ``rdf.yaml``, attach the run's ``config.yaml``;
+the cover; write the documentation, ``rdf.yaml``, attach the run's ``config.yaml``, its
+``generator.safetensors`` (so ``init=<package>`` can fine-tune from the package) and,
+when the run has them, its training inputs' statistics (``input_stats.json``, so a
+package's user can check new images as ``emkit predict`` does);
 zip everything (written atomically). Validation with ``bioimageio.core`` follows when
 asked for or when the extra is installed (``validate``).
 """
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     from emkit.export.bioimageio.sample import TestImage
 
 SUFFIX = ".bioimageio.zip"
+#: The attached generator weights (the run's own file: its spec is in the safetensors metadata).
+GENERATOR_FILE = "generator.safetensors"
 #: The bioimage.io test refuses a test tensor whose values all lie within this of zero.
 SMALLEST_TEST_VALUE = 1e-4
 
@@ -119,9 +124,10 @@ def _write_contents(model: LoadedModel, run: Path, folder: Path, options: Packag
     ctx = DocContext(run, case.image.origin, tuple(case.raw.shape), str(case.image.pixels.dtype), _last_metrics(run))
     write_documentation(folder / "README.md", model, facts, ctx)
     _copy_config(model, folder)
+    (folder / GENERATOR_FILE).write_bytes(model.weights.read_bytes())  # for init=<package> fine-tuning
     files = PackageFiles({}, torchscript, onnx, "test_input.npy",
                          {oid: f"test_output_{oid}.npy" for oid in case.outputs}, samples, "cover.png", "README.md",
-                         CONFIG_FILE)
+                         CONFIG_FILE, GENERATOR_FILE, _copy_input_stats(model, folder))
     files.sha256.update({p.name: _sha256(p) for p in folder.iterdir()})
     rdf = build_rdf(model, facts, files)
     (folder / "rdf.yaml").write_text(yaml.safe_dump(rdf, sort_keys=False, allow_unicode=True))
@@ -201,6 +207,17 @@ def _copy_config(model: LoadedModel, folder: Path) -> None:
         (folder / CONFIG_FILE).write_bytes(source.read_bytes())
     else:
         (folder / CONFIG_FILE).write_text(yaml.safe_dump({"generator": model.spec}, sort_keys=False))
+
+
+def _copy_input_stats(model: LoadedModel, folder: Path) -> Optional[str]:
+    """The run's ``input_stats.json`` copied into the package (None: the run has none)."""
+    from emkit.data.input_stats import STATS_FILE
+
+    source = model.weights.parent / STATS_FILE
+    if not source.is_file():
+        return None
+    (folder / STATS_FILE).write_bytes(source.read_bytes())
+    return STATS_FILE
 
 
 def _last_metrics(run: Path) -> Optional[dict]:

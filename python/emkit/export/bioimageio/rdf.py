@@ -17,7 +17,8 @@ Built without the ``bioimageio`` packages, so exporting needs none of them; vali
   multiple gets the whole-image result.
 
 ``config.emkit`` keeps emkit's own facts (task, output kind, threshold, size multiple,
-receptive field, the training data's normalisation); the package loader reads them.
+receptive field, the training data's normalisation, the attached statistics of the
+training inputs when the run has them: ``input_stats``); the package loader reads them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class PackageFiles:
     cover: str
     documentation: str
     config: str
+    #: The generator's safetensors (spec in its metadata): what ``init=<package>`` fine-tunes from.
+    generator: str = ""
+    #: The training inputs' statistics (``input_stats.json``), when the run has them.
+    input_stats: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +92,7 @@ def build_rdf(model: LoadedModel, facts: PackageFacts, files: PackageFiles) -> d
         "tags": ["emkit", "electron-microscopy", "pytorch", *facts.tags],
         "documentation": _file(files, files.documentation),
         "covers": [_file(files, files.cover)],
-        "attachments": [_file(files, files.config)],
+        "attachments": [_file(files, name) for name in (files.config, files.generator, files.input_stats) if name],
         "inputs": [_input(model, facts, files)],
         "outputs": [_output(oid, model, facts, files) for oid in output_ids(head.kind)],
         "weights": {
@@ -98,7 +103,7 @@ def build_rdf(model: LoadedModel, facts: PackageFacts, files: PackageFiles) -> d
                      "comment": "exported by emkit from the same trained generator and wrapper "
                      "(without the padding: H and W must divide by the size multiple)"},
         },
-        "config": {"emkit": _emkit_config(model, facts)},
+        "config": {"emkit": {**_emkit_config(model, facts), "input_stats": files.input_stats}},
     }
 
 

@@ -36,15 +36,23 @@ ON_ERROR = ("stop", "skip")
 
 @dataclasses.dataclass
 class PredictReport:
-    """Skipped files and warnings of one ``emkit predict`` call; ``note`` shows a warning now."""
+    """Skipped files, warnings and notes of one ``emkit predict`` call.
+
+    ``note`` shows a warning now, ``info`` a plain note (e.g. the measured tiling deviation).
+    """
 
     note: Callable[[str], None] = lambda message: None
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    info: Callable[[str], None] = lambda message: None
 
     def warn(self, message: str) -> None:
         self.notes.append(message)
         self.note(message)
+
+    def inform(self, message: str) -> None:
+        self.notes.append(message)
+        self.info(message)
 
     def skip(self, exc: BadFileError) -> None:
         self.skipped.append((exc.path, exc.reason))

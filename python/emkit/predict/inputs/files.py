@@ -6,7 +6,9 @@
 * anything else is a glob pattern (``**`` recurses); matches that are not image files
   by extension are skipped.
 
-Files inside the output folder are left out (a second run over the same folder does not
+Without ``--out`` the outputs go to ``default_out_dir(model)``: ``<run>/predictions/``
+(beside a lone weights file: ``<its folder>/predictions/``). Files inside the output
+folder are left out (a second run over the same folder does not
 predict its own predictions). Two inputs that would produce the same output name are an
 error naming both.
 """
@@ -29,6 +31,16 @@ class InputFile:
     path: Path
     #: Output name without suffix, relative to the output folder (``sub/name``).
     stem: str
+
+
+#: Sub-folder of the run (or of a weights file's folder) that receives predictions without ``--out``.
+DEFAULT_OUT = "predictions"
+
+
+def default_out_dir(model: str | Path) -> Path:
+    """``<run>/predictions`` for a run directory, ``<folder>/predictions`` for a weights file."""
+    model = Path(model)
+    return (model if model.is_dir() else model.parent) / DEFAULT_OUT
 
 
 def expand_inputs(inputs: list[str], out_dir: str | Path, *,

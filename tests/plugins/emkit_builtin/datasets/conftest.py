@@ -8,12 +8,10 @@ import pytest
 
 @pytest.fixture
 def build():
-    from emkit import registry
-    from emkit.config.coerce import build_dataclass
+    from emkit.data.build import build_dataset
 
     def make(name, split="train", **values):
-        cls = registry.load("data", name)
-        return cls(build_dataclass(cls.Config, values, "data"), split)
+        return build_dataset(name, values, split)
 
     return make
 

@@ -81,6 +81,29 @@ def test_resume_after_interruption(corpus, tmp_path):
         pack_folder(corpus, out)
 
 
+def test_a_failed_index_write_leaves_the_pack_resumable(corpus, tmp_path, monkeypatch):
+    """index.json and progress.json go through the atomic writer: a failure while the index
+    is written leaves no index (half or whole) and the last progress file; a rerun finishes."""
+    import emkit.storage.atomic as atomic
+    from emkit.errors import StorageError
+
+    out = tmp_path / "p"
+    real_replace = atomic.os.replace
+
+    def failing_replace(src, dst):
+        if str(dst).endswith("index.json"):
+            raise OSError(28, "No space left on device", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
+    with pytest.raises(StorageError, match="index.json"):
+        pack_folder(corpus, out)
+    monkeypatch.undo()
+    assert not (out / "index.json").exists() and json.loads((out / "progress.json").read_text())["count"] == 16
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert pack_folder(corpus, out)["count"] == 16 and PackedArray(out, verify=True).count == 16
+
+
 def test_resume_refuses_changed_sources(corpus, tmp_path, noise_image):
     pack_folder(corpus, tmp_path / "p", stop_after=3)
     tifffile.imwrite(corpus / "a" / "new.tif", noise_image((24, 24)))

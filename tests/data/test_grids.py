@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from emkit.engine.evaluation.sample_grids import MIN_CELL, labelled_grid, panel_grid, row_names, save_grid
+from emkit.data.grids import MIN_CELL, labelled_grid, panel_grid, row_names, save_grid
 
 
 def _ink(region: np.ndarray) -> int:

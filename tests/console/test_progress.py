@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from emkit.engine.runtime.progress import Progress, fit_line, format_duration
+from emkit.console.progress import Progress, fit_line, format_duration
 
 LOSSES = {"loss_g_gan": 0.812345, "loss_g_l1": 0.123456, "loss_d_real": 0.693147, "img/s": 33.21}
 
@@ -98,7 +98,7 @@ def test_disabled_prints_nothing():
 
 
 def test_sequence_eta_from_the_jobs_so_far():
-    from emkit.engine.runtime.progress import SequenceEta
+    from emkit.console.progress import SequenceEta
 
     clock = Clock()
     eta = SequenceEta(5, clock=clock)
@@ -107,3 +107,37 @@ def test_sequence_eta_from_the_jobs_so_far():
     assert eta.start(2) == "  (eta 4m00s for the sweep)"  # 60 s per job, jobs 2..5 left
     clock.t = 200.0
     assert eta.start(4) == "  (eta 2m13s for the sweep)"  # 200 s for jobs 1..3, jobs 4..5 left
+
+
+def test_notebook_progress_updates_one_output_in_place(monkeypatch) -> None:  # noqa: ANN001
+    """Inside Jupyter the line is one display output updated in place (no terminal control codes)."""
+    import io
+
+    import IPython.display
+
+    from emkit.console import progress as mod
+
+    shown: list[tuple[str, object]] = []
+
+    class Handle:
+        def update(self, obj, raw=False):  # noqa: ANN001, ANN201
+            shown.append(("update", obj["text/plain"]))
+
+    def display(obj, raw=False, display_id=False):  # noqa: ANN001, ANN202
+        shown.append(("display", obj["text/plain"]))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(mod, "in_notebook", lambda: True)
+    clock = iter(range(0, 1000)).__next__
+    bar = mod.make_progress(10, epochs=1, clock=lambda: float(clock()))
+    assert isinstance(bar, mod.NotebookProgress)
+    bar.stream = io.StringIO()
+    for step in range(1, 11):
+        bar.update(step, 1, {"loss": 0.5})
+    bar.message("epoch 1/1: val_l1 0.1")
+    bar.close()
+    assert shown[0][0] == "display" and all(kind == "update" for kind, _ in shown[1:])
+    assert "step 10/10" in shown[-1][1] and "\r" not in "".join(text for _, text in shown)
+    assert bar.stream.getvalue() == "epoch 1/1: val_l1 0.1\n"
+    assert not isinstance(mod.make_progress(10, enabled=False), mod.NotebookProgress)

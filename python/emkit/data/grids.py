@@ -5,7 +5,8 @@ Every grid emkit writes goes through :func:`labelled_grid` -- training samples
 such as degraded | restored | clean | |error|), ``emkit data show`` and the
 ``emkit predict --preview`` pictures -- so none of them depends on a documented column
 order. The titles and row identifiers are also stored as PNG text chunks
-(``emkit:columns``, ``emkit:rows``, JSON lists) for tools and tests.
+(``emkit:columns``, ``emkit:rows``, JSON lists) for tools and tests, with any ``notes``
+(``emkit:<key>``, e.g. the colour scales of a prediction preview).
 
 Objectives return their panels as ``{title: (B, C, H, W) tensor in [0, 1]}``; a plain
 list still works and gets ``panel 1``, ``panel 2``, ... as titles.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -34,6 +35,8 @@ class Grid:
     image: Any  # PIL.Image.Image (RGB)
     columns: list[str]
     rows: list[str]
+    #: Extra text chunks ``emkit:<key>`` (JSON strings).
+    notes: dict[str, str] = field(default_factory=dict)
 
     def save(self, path: str | Path) -> Path:
         """Write the grid as PNG (atomically) with the titles as text chunks."""
@@ -44,6 +47,8 @@ class Grid:
         info = PngInfo()
         info.add_text("emkit:columns", json.dumps(self.columns))
         info.add_text("emkit:rows", json.dumps(self.rows))
+        for key, text in self.notes.items():
+            info.add_text(f"emkit:{key}", text)
         write_atomic(path, lambda p: self.image.save(p, format="PNG", pnginfo=info))
         return Path(path)
 

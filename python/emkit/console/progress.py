@@ -9,6 +9,11 @@ in an 80-column terminal.) When the output is not a terminal (CI logs, ``> run.l
 nothing is redrawn: one plain line is printed every ``interval`` seconds, plus the
 first and the last update, so a log file grows by a line per interval, not per step.
 
+Inside a Jupyter notebook (an IPython kernel whose output is not a terminal) the line
+is one cell output updated in place through IPython's display handles, at most every
+``JUPYTER_INTERVAL`` seconds plus the last update; messages are printed as lines above
+it. ``make_progress`` picks the display.
+
 The same class serves ``emkit run`` (steps), ``data synth``/``pack`` (samples/files),
 ``plugins validate`` (plugins) and ``predict`` (files and tiles).
 """
@@ -23,6 +28,8 @@ from typing import Any, Mapping, Optional, TextIO
 
 #: Seconds between plain lines when the output is not a terminal (EMKIT_PROGRESS_INTERVAL).
 DEFAULT_INTERVAL = 30.0
+#: Seconds between redraws of a notebook's progress cell.
+JUPYTER_INTERVAL = 0.5
 
 
 def format_duration(seconds: float) -> str:
@@ -199,6 +206,57 @@ class Progress:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell), where stdout is not a terminal."""
+    shell = sys.modules.get("IPython")
+    if shell is None or "ipykernel" not in sys.modules:
+        return False
+    try:
+        ip = shell.get_ipython()  # type: ignore[attr-defined]
+    except AttributeError:
+        return False
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+class NotebookProgress(Progress):
+    """``Progress`` drawn into one notebook output updated in place (no terminal control codes)."""
+
+    def __init__(self, total_steps: int, **kwargs: Any) -> None:
+        kwargs.setdefault("width", 100)
+        super().__init__(total_steps, is_tty=True, **kwargs)
+        self._handle: Any = None
+        self._drawn_at: Optional[float] = None
+
+    def _draw(self, line: str) -> None:
+        from IPython.display import display  # imported only inside a notebook
+
+        self._live = line
+        now = self._clock()
+        if self._handle is not None and self.done < self.total and self._drawn_at is not None \
+                and now - self._drawn_at < JUPYTER_INTERVAL:
+            return
+        self._drawn_at = now
+        if self._handle is None:
+            self._handle = display({"text/plain": line}, raw=True, display_id=True)
+        else:
+            self._handle.update({"text/plain": line}, raw=True)
+
+    def message(self, text: str) -> None:
+        if self.enabled:
+            print(text, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.enabled and self._handle is not None:
+            self._handle.update({"text/plain": self._live}, raw=True)
+
+
+def make_progress(total: int, **kwargs: Any) -> Progress:
+    """A ``NotebookProgress`` inside Jupyter, else a terminal/log ``Progress``."""
+    if kwargs.get("enabled", True) and kwargs.get("stream") is None and in_notebook():
+        return NotebookProgress(total, **kwargs)
+    return Progress(total, **kwargs)
 
 
 class SequenceEta:
