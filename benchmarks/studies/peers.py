@@ -49,6 +49,10 @@ EMKIT_ARMS = [
     {"label": "emkit-P-small", "name": "emkit `init=self` (pix2pix on the same 24 images first), U-Net B2 w8",
      "generator": SMALL, "init": "self"},
     {"label": "emkit-R-large", "name": "emkit random init, U-Net B3 w16", "generator": LARGE, "init": "random"},
+    # The task's recommended recipe (plugins/emkit_builtin/tasks: generator, init and keep_best
+    # chosen by the preset; STEM: init=self pix2pix 300 steps, HRTEM: random init).
+    {"label": "emkit-recipe", "name": "emkit `preset=recommended`", "generator": ["preset=recommended"],
+     "init": None},
 ]
 
 

@@ -43,7 +43,16 @@ class Restoration(Task):
     Config = RestorationConfig
     target_key = "target"
     default_data = "synthetic-stem"
-    presets = {"paper": {"task": {"crop": 256, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 16}}}
+    presets = {
+        "paper": {"task": {"crop": 256, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 16}},
+        #: The recommended recipe (evidence: benchmarks/results/peers_recipe_cpu.md and
+        #: pretext_study_cpu.md): a U-Net B3 w16 pretrained on the task's own training inputs
+        #: (init=self: 300 pix2pix steps from pix2pix's N(0, 0.02) init, the best pretext arm
+        #: on synthetic STEM), best-by-validation weights kept.
+        "recommended": {"generator": {"name": "unet", "blocks": 3, "width": 16}, "init": "self",
+                        "pretrain": {"steps": 300, "pretext": {"name": "pix2pix", "random_init": "pix2pix"}},
+                        "train": {"keep_best": "val_l1"}},
+    }
 
     @property
     def out_channels(self) -> int:

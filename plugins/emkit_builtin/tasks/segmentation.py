@@ -64,7 +64,14 @@ class Segmentation(Task):
     dataset_target = "segmentation"
     default_data = "synthetic-hrtem"
     pretrained_norm_stats = "update"  # frozen statistics slowed fine-tuning a mask head (engine/init/norm_stats.py)
-    presets = {"paper": {"task": {"crop": 448, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 8}}}
+    presets = {
+        "paper": {"task": {"crop": 448, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 8}},
+        #: The recommended recipe (evidence: benchmarks/results/peers_recipe_cpu.md and
+        #: pretext_study_cpu.md): a U-Net B3 w16 from random init, best-by-validation weights
+        #: kept. No pretext: on synthetic HRTEM particles init=self trailed random init early.
+        "recommended": {"generator": {"name": "unet", "blocks": 3, "width": 16},
+                        "train": {"keep_best": "val_dice"}},
+    }
 
     @property
     def out_channels(self) -> int:
