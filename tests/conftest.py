@@ -29,40 +29,7 @@ class FakeEntryPoint:
 
 FAKE_PLUGIN_SOURCE = textwrap.dedent(
     '''
-    import dataclasses
-    import torch
-    from torch import nn
-    from emkit.interfaces import Generator
-
-    @dataclasses.dataclass
-    class TinyConfig:
-        in_channels: int = 1
-        out_channels: int = 1
-        width: int = 4
-
-    class TinyGenerator(Generator):
-        """A 2-layer conv net: the smallest honest Generator."""
-        Config = TinyConfig
-
-        def __init__(self, config):
-            super().__init__(config)
-            self.body = nn.Conv2d(config.in_channels, config.width, 3, padding=1)
-            self._head = nn.Conv2d(config.width, config.out_channels, 1)
-
-        @property
-        def head(self):
-            return self._head
-
-        @property
-        def receptive_field(self):
-            return 3
-
-        def replace_head(self, out_channels):
-            self._head = nn.Conv2d(self.config.width, out_channels, 1)
-            self.config.out_channels = out_channels
-
-        def forward(self, x):
-            return self._head(torch.relu(self.body(x)))
+    from emkit.testing.harness import TinyGenerator, TinyGeneratorConfig as TinyConfig
 
     class OldApiGenerator(TinyGenerator):
         api_version = 0

@@ -13,12 +13,9 @@ first conv's width (``emkit_builtin.pretexts.patchgan.width_for``).
 from __future__ import annotations
 
 import argparse
-import platform
-
-import torch
 
 from benchmarks.common import add_dry_run_flag, add_results_flag, report
-from benchmarks.throughput.bench_train import build, cem_batch, interleaved_seconds
+from benchmarks.throughput.bench_train import add_step_args, build, cem_batch, interleaved_seconds, step_header
 
 #: (label, generator, overrides): a small and the default U-Net, and HRNet W18 (automatic width 18).
 GENERATORS = [
@@ -30,10 +27,7 @@ GENERATORS = [
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--crop", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=6)
+    add_step_args(ap)
     ap.add_argument("--only", default="", help="comma-separated labels to run (default: all)")
     add_results_flag(ap, "bench_dwidth_{device}.txt")
     add_dry_run_flag(ap)
@@ -45,11 +39,7 @@ def main() -> int:
 
     device = select_device(args.device)
     batch = cem_batch(args.batch, args.crop, device)
-    lines = [f"bench_dwidth  device={device} ({platform.processor() or 'cpu'})  torch={torch.__version__}  "
-             f"threads={torch.get_num_threads()}",
-             f"pix2pix step (D + G, Adam), batch {args.batch}, {args.crop}x{args.crop} crops, "
-             f"median of {args.steps} interleaved steps after 2 warm-up",
-             "",
+    lines = [*step_header("bench_dwidth", device, args, ""),
              f"{'generator':<12} {'D width':>8} {'img/s':>8} {'ms/step':>9} {'speed-up':>9}"]
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     for label, name, overrides in GENERATORS:

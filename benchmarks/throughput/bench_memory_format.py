@@ -15,13 +15,12 @@ choice, both formats timed interleaved (median) so background load hits both ali
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 
 import torch
 
 from benchmarks.common import add_dry_run_flag, add_results_flag, report
-from benchmarks.throughput.bench_train import build, cem_batch, interleaved_seconds
+from benchmarks.throughput.bench_train import add_step_args, build, cem_batch, interleaved_seconds, step_header
 
 #: (label, generator, overrides)
 GENERATORS = [
@@ -66,10 +65,7 @@ def predict_rows(label: str, name: str, overrides: list[str], device: torch.devi
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--crop", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=6)
+    add_step_args(ap)
     add_results_flag(ap, "bench_memory_format_{device}.txt")
     add_dry_run_flag(ap)
     args = ap.parse_args()
@@ -82,11 +78,7 @@ def main() -> int:
 
     device = select_device(args.device)
     batch = cem_batch(args.batch, args.crop, device)
-    lines = [f"bench_memory_format  device={device} ({platform.processor() or 'cpu'})  torch={torch.__version__}  "
-             f"threads={torch.get_num_threads()}",
-             f"pix2pix step (D + G, Adam), batch {args.batch}, {args.crop}x{args.crop} crops, automatic D width, "
-             f"median of {args.steps} interleaved steps after 2 warm-up",
-             "",
+    lines = [*step_header("bench_memory_format", device, args, "automatic D width, "),
              f"{'generator':<12} {'format':>7} {'img/s':>8} {'ms/step':>9} {'speed-up':>9}"]
     for label, name, overrides in generators:
         variants = {fmt: build(name, device, args.crop, overrides, channels_last=nhwc)

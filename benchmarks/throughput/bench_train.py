@@ -60,6 +60,22 @@ def cem_batch(batch_size: int, crop: int, device: torch.device) -> dict[str, tor
     return {"image": images[:, None].contiguous().to(device)}
 
 
+def add_step_args(ap: argparse.ArgumentParser) -> None:
+    """The options of the side-by-side pix2pix step benchmarks (device, batch, crop, steps)."""
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=6)
+
+
+def step_header(name: str, device: torch.device, args: argparse.Namespace, detail: str) -> list[str]:
+    """The first lines of a side-by-side pix2pix step benchmark's report."""
+    return [f"{name}  device={device} ({platform.processor() or 'cpu'})  torch={torch.__version__}  "
+            f"threads={torch.get_num_threads()}",
+            f"pix2pix step (D + G, Adam), batch {args.batch}, {args.crop}x{args.crop} crops, {detail}"
+            f"median of {args.steps} interleaved steps after 2 warm-up", ""]
+
+
 def interleaved_seconds(variants: dict, batch, steps: int) -> dict[str, float]:
     """Median seconds per step of each ``{tag: (objective, ctx)}`` variant after 2 warm-up
     steps, the variants' steps interleaved so background load hits them alike."""

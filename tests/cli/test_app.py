@@ -71,7 +71,7 @@ def test_plugins_show_reports_size(fake_plugins):
     fake_plugins(("generator", "tiny", "fake_emkit_plugins:TinyGenerator", "tinydist"))
     result = invoke(["plugins", "show", "generator=tiny", "--size", "32"])
     assert result.exit_code == 0, result.output
-    assert "receptive field" in result.output and "3 px" in result.output and "GFLOPs @ 32x32" in result.output
+    assert "receptive field" in result.output and "5 px" in result.output and "GFLOPs @ 32x32" in result.output
 
 
 def test_console_script_bad_key_exits_2():

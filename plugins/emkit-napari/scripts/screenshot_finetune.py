@@ -24,7 +24,7 @@ def main() -> None:
     out = args.out.resolve()
     import napari
     import torch
-    from qtpy.QtWidgets import QApplication
+    from screenshot_window import run_to_end, save_window
 
     from emkit_napari.finetune_widget import FinetuneWidget
 
@@ -42,18 +42,8 @@ def main() -> None:
     widget.epochs.setValue(args.epochs)
     widget.patch.setValue(64)
     widget.extra.setText("generator.blocks=2 generator.width=8 train.batch_size=4 seed=0")
-    finished: list = []
-    widget.done.connect(finished.append)
-    widget.run_button.click()
-    while not finished or widget.worker is not None:
-        QApplication.processEvents()
-    viewer.window._qt_window.resize(1400, 1000)
-    for _ in range(20):
-        QApplication.processEvents()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    viewer.screenshot(str(out), canvas_only=False)
-    print(f"{out}: {widget.status.text()}")
-    viewer.close()
+    run_to_end(widget)
+    save_window(viewer, widget, out, 1000)
 
 
 if __name__ == "__main__":

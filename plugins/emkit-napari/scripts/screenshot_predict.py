@@ -22,15 +22,14 @@ RUN = ["task=segmentation", "data=synthetic-stem", "data.size=128", "data.length
 
 def train() -> Path:
     """``runs/stem-atoms`` in the current folder (the widget shows the path as a user would type it)."""
-    from emkit.engine.launch.start import launch
+    import emkit
 
-    launch([*RUN, "runs_dir=runs", "name=stem-atoms"], [])
-    return Path("runs/stem-atoms")
+    return Path(emkit.train(*RUN, runs_dir="runs", name="stem-atoms").path)
 
 
 def shoot(run: Path, out: Path) -> None:
     import napari
-    from qtpy.QtWidgets import QApplication
+    from screenshot_window import run_to_end, save_window
 
     from emkit_napari.predict_widget import PredictWidget
 
@@ -42,19 +41,9 @@ def shoot(run: Path, out: Path) -> None:
     widget.set_model(run)
     widget.image.select("synthetic STEM")
     widget.tile.setValue(128)
-    finished = []
-    widget.done.connect(finished.append)
-    widget.run_button.click()
-    while not finished or widget.worker is not None:
-        QApplication.processEvents()
+    run_to_end(widget)
     viewer.layers[f"synthetic STEM ({run.name}) probability"].visible = False
-    viewer.window._qt_window.resize(1400, 800)
-    for _ in range(20):
-        QApplication.processEvents()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    viewer.screenshot(str(out), canvas_only=False)
-    print(f"{out}: {widget.status.text()}")
-    viewer.close()
+    save_window(viewer, widget, out, 800)
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ import yaml
 from emkit_napari.finetune_widget import FinetuneWidget
 from emkit_napari.predict_widget import PredictWidget
 from emkit_napari.sample_data import synthetic_stem
+from widget_runs import run_to_end
 
-TIMEOUT_MS = 300_000
 TINY = "generator.blocks=2 generator.width=4 train.batch_size=4"
 
 
@@ -35,13 +35,6 @@ def widget(make_napari_viewer, qtbot, tmp_path):  # noqa: ANN001, ANN201
     return w
 
 
-def train(qtbot, w: FinetuneWidget):  # noqa: ANN001, ANN201
-    with qtbot.waitSignal(w.done, timeout=TIMEOUT_MS) as blocker:
-        w.run_button.click()
-    qtbot.waitUntil(lambda: w.worker is None, timeout=TIMEOUT_MS)
-    return blocker.args[0]
-
-
 def epoch_rows(run: Path) -> list[dict]:
     with open(run / "metrics.csv", newline="") as fh:
         return [r for r in csv.DictReader(fh) if r["kind"] == "epoch"]
@@ -49,7 +42,7 @@ def epoch_rows(run: Path) -> list[dict]:
 
 def test_segmentation_from_layers_is_a_normal_run_then_predicts(widget, qtbot):  # noqa: ANN001
     widget.name.setText("seg-layers")
-    run = train(qtbot, widget)
+    run = run_to_end(qtbot, widget)
     assert run == Path(widget.runs_dir.text()) / "seg-layers"
     assert (run / "generator.safetensors").is_file() and (run / "checkpoints").is_dir()
     config = yaml.safe_load((run / "config.yaml").read_text())
@@ -69,17 +62,14 @@ def test_segmentation_from_layers_is_a_normal_run_then_predicts(widget, qtbot): 
     qtbot.addWidget(predict)
     predict.set_model(run)
     predict.image.select("synthetic STEM")
-    with qtbot.waitSignal(predict.done, timeout=TIMEOUT_MS) as blocker:
-        predict.run_button.click()
-    qtbot.waitUntil(lambda: predict.worker is None, timeout=TIMEOUT_MS)
-    assert [la._type_string for la in blocker.args[0]] == ["image", "labels"]
+    assert [la._type_string for la in run_to_end(qtbot, predict)] == ["image", "labels"]
 
 
 def test_init_from_a_run_takes_its_generator(widget, qtbot, seg_run):  # noqa: ANN001
     widget.init.setCurrentText(str(seg_run))
     widget.extra.setText("train.batch_size=4")
     widget.epochs.setValue(1)
-    run = train(qtbot, widget)
+    run = run_to_end(qtbot, widget)
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["init"] == str(seg_run)
     assert config["generator"]["blocks"] == 2 and config["generator"]["width"] == 4  # from the run, not defaults
@@ -89,7 +79,7 @@ def test_init_self_pretrains_first_and_plots_both_stages(widget, qtbot):  # noqa
     widget.init.setCurrentText("self")
     widget.epochs.setValue(1)
     widget.extra.setText(f"{TINY} pretrain.steps=2")
-    run = train(qtbot, widget)
+    run = run_to_end(qtbot, widget)
     assert (run / "pretrain" / "generator.safetensors").is_file()
     assert (run / "generator.safetensors").is_file()
     assert any(name.startswith("pretext train") for name in widget.curves.loss)
@@ -100,7 +90,7 @@ def test_restoration_from_an_image_target(widget, qtbot):  # noqa: ANN001
     widget.task.setCurrentText("denoise")
     widget.partner.select("synthetic STEM (no noise)")
     widget.epochs.setValue(1)
-    run = train(qtbot, widget)
+    run = run_to_end(qtbot, widget)
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["task"]["name"] == "denoise" and config["data"]["name"] == "paired-folder"
     assert (Path(config["data"]["root"]) / "target").is_dir()
@@ -118,7 +108,7 @@ def test_dataset_folder_instead_of_layers(widget, qtbot, tmp_path):  # noqa: ANN
     widget.folder.setText(str(folder))
     widget.epochs.setValue(1)
     widget.extra.setText(f"{TINY} train.batch_size=2 data.val_fraction=0.25")
-    run = train(qtbot, widget)
+    run = run_to_end(qtbot, widget)
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["data"]["name"] == "mask-folder" and config["data"]["root"] == str(folder)
     assert config["data"].get("split_files") is None and config["task"]["crop"] == 32
@@ -127,7 +117,7 @@ def test_dataset_folder_instead_of_layers(widget, qtbot, tmp_path):  # noqa: ANN
 def test_cancel_keeps_the_run_directory(widget, qtbot):  # noqa: ANN001
     widget.name.setText("cancelled")
     widget._relay.metrics.connect(lambda *args: widget.cancel())
-    text = train(qtbot, widget)
+    text = run_to_end(qtbot, widget)
     run = Path(widget.runs_dir.text()) / "cancelled"
     # the request reaches the training thread through a queued signal: it stops a step or two later
     step = re.match(r"training cancelled at step (\d+); ", text)
@@ -141,12 +131,12 @@ def test_missing_layers_say_what_to_choose(make_napari_viewer, qtbot, tmp_path):
     w = FinetuneWidget(make_napari_viewer())
     qtbot.addWidget(w)
     w.runs_dir.setText(str(tmp_path))
-    assert train(qtbot, w) == "choose an image layer and a labels/target layer, or a dataset folder"
+    assert run_to_end(qtbot, w) == "choose an image layer and a labels/target layer, or a dataset folder"
 
 
 def test_mismatched_layers_are_one_clear_line(widget, qtbot):  # noqa: ANN001
     widget.viewer.add_labels(np.zeros((64, 64), np.uint8), name="small labels")
     widget.partner.select("small labels")
-    text = train(qtbot, widget)
+    text = run_to_end(qtbot, widget)
     assert text == ("layers 'synthetic STEM' (1, 128, 128) and 'small labels' (1, 64, 64) differ in shape; "
                     "they must cover the same pixels")

@@ -23,6 +23,7 @@ import numpy as np
 
 from emkit.data.input_stats.features import BAND_EDGES, HIST_BINS, MIN_SIDE, WINDOW, ImageFeatures, array_features
 from emkit.errors import DataError
+from emkit.storage.json_files import read_json
 
 STATS_FILE = "input_stats.json"
 FORMAT = "emkit-input-stats"
@@ -125,8 +126,4 @@ def load_stats(path: str | Path) -> Optional[InputStats]:
         path = path / STATS_FILE
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: cannot read input statistics ({exc})") from None
-    return InputStats.from_json(data, str(path))
+    return InputStats.from_json(read_json(path, DataError, "input statistics"), str(path))

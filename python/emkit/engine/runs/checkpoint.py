@@ -27,6 +27,7 @@ from torch import nn
 
 from emkit.storage.atomic import write_atomic, write_text_atomic
 from emkit.errors import EmkitError, print_warning
+from emkit.storage.json_files import read_json
 from emkit.storage.oserrors import storage_operation
 
 POINTER = "latest.json"
@@ -93,10 +94,7 @@ def latest(directory: str | Path) -> dict[str, Any] | None:
     pointer = Path(directory) / POINTER
     if not pointer.exists():
         return None
-    try:
-        info = json.loads(pointer.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EmkitError(f"Checkpoint pointer {pointer} is unreadable: {exc}") from exc
+    info = read_json(pointer, EmkitError, "the checkpoint pointer")
     if not isinstance(info, dict) or not isinstance(info.get("weights"), str) \
             or not isinstance(info.get("state"), str):
         raise EmkitError(f"Checkpoint pointer {pointer} does not name a weights and a state file")
