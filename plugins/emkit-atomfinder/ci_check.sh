@@ -12,14 +12,7 @@
 # Takes well under 2 minutes on 2 CPU cores.
 set -euo pipefail
 
-BIN="${1:?usage: $0 <venv bin dir>}"
-BIN="$(cd "$BIN" && pwd)"
-HERE="$(cd "$(dirname "$0")" && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-start=$(date +%s)
-step() { echo "atomfinder-ci: $* ($(( $(date +%s) - start )) s)"; }
+source "$(dirname "$0")/../../.ci/plugin_check_env.sh" atomfinder-ci "$@"
 
 step "installing $HERE"
 "$BIN/pip" install --quiet "$HERE"

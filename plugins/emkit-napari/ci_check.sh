@@ -13,15 +13,8 @@
 # Install steps should be run only after emkit's own tests: napari brings a pytest plugin.
 set -euo pipefail
 
-BIN="${1:?usage: $0 <venv bin dir>}"
-BIN="$(cd "$BIN" && pwd)"
-HERE="$(cd "$(dirname "$0")" && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+source "$(dirname "$0")/../../.ci/plugin_check_env.sh" napari-ci "$@"
 export XDG_RUNTIME_DIR="$WORK/xdg" && mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-start=$(date +%s)
-step() { echo "napari-ci: $* ($(( $(date +%s) - start )) s)"; }
 
 # Versions that install from PyPI here and pass these tests together.
 PINS=(napari==0.9.2 PyQt6==6.11.0 PyQt6-Qt6==6.11.2 pytest-qt==4.5.0 npe2==0.10.0)

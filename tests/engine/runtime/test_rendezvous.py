@@ -67,17 +67,22 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
     return proc.returncode, out + err
 
 
-def test_a_restarted_group_forms_despite_a_stale_store_entry():
-    """emkit's init with the previous group's entry of its own key present, rank 1 first."""
-    agent = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False, timeout=timedelta(seconds=60))
-    stale = f"127.0.0.1:{closed_port()}"  # the previous group's rank 0, now gone
-    agent.set(STORE_KEY, stale)
+def assert_emkit_group_forms(agent) -> None:  # noqa: ANN001
+    """emkit's init on ``agent``'s store forms a 2-process group, rank 1 starting 2 s before rank 0."""
     late = start(EMKIT, 1, agent.port)
     time.sleep(2.0)
     early = start(EMKIT, 0, agent.port)
     for proc in (late, early):
         code, text = finish(proc)
         assert code == 0 and "sum 3.0" in text, text[-2000:]
+
+
+def test_a_restarted_group_forms_despite_a_stale_store_entry():
+    """emkit's init with the previous group's entry of its own key present, rank 1 first."""
+    agent = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False, timeout=timedelta(seconds=60))
+    stale = f"127.0.0.1:{closed_port()}"  # the previous group's rank 0, now gone
+    agent.set(STORE_KEY, stale)
+    assert_emkit_group_forms(agent)
     assert agent.get(STORE_KEY).decode() != stale  # rank 0 of the new group replaced it
 
 
@@ -104,9 +109,4 @@ def test_plain_env_init_reads_the_previous_groups_addresses_and_emkits_does_not(
     assert "Connection refused" in texts[-1], "torch no longer reads the previous group's keys? " + texts[-1][-2000:]
 
     # emkit's init on the same store, rank 1 starting before rank 0
-    late = start(EMKIT, 1, agent.port)
-    time.sleep(2.0)
-    early = start(EMKIT, 0, agent.port)
-    for proc in (late, early):
-        code, text = finish(proc)
-        assert code == 0 and "sum 3.0" in text, text[-2000:]
+    assert_emkit_group_forms(agent)
