@@ -53,6 +53,8 @@ EMKIT_ARMS = [
     # chosen by the preset; STEM: init=self pix2pix 300 steps, HRTEM: random init).
     {"label": "emkit-recipe", "name": "emkit `preset=recommended`", "generator": ["preset=recommended"],
      "init": None},
+    {"label": "emkit-recipe-bnupdate", "name": "emkit `preset=recommended train.norm_stats=update`",
+     "generator": ["preset=recommended"], "init": None, "extra": ["train.norm_stats=update"]},
 ]
 
 
