@@ -50,7 +50,7 @@ def test_architecture_mismatch_names_layers(tiny, tmp_path):
     spec["config"]["width"] = 8  # claims a wider body than the tensors hold
     export_generator(tmp_path / "bad", spec, pre)
     cfg = resolve(["generator=tiny", f"init={tmp_path / 'bad'}"])
-    with pytest.raises(EmkitError, match=r"body.weight"):
+    with pytest.raises(EmkitError, match=r"body.0.weight \(4, 1, 3, 3\) vs \(8, 1, 3, 3\)"):
         build_run_generator(cfg, out_channels=None)
 
 
