@@ -43,6 +43,6 @@ def test_sweep_runs_product_skips_finished_and_reports(tmp_path):
     first = emkit(*args, cwd=tmp_path)
     assert first.stdout.count("] task=denoise") == 2
     report = tmp_path / "runs" / "s" / "report" / "report.md"
-    assert "| unet(blocks=2, width=4) | R (default init) | 4 |" in report.read_text()
+    assert "| unet(blocks=2, width=4) | – | R (default init) | 4 |" in report.read_text()
     again = emkit(*args, cwd=tmp_path)
     assert again.stdout.count("done already") == 2
