@@ -44,7 +44,7 @@ def build_run_generator(cfg: ResolvedConfig, out_channels: int | None) -> Genera
     gen = load_pretrained(init, cfg, out_channels)
     task = cfg.plugin_config("task") if cfg.plugin_name("task") is not None else None
     if getattr(task, "head_init", None) == "reset":  # a fresh head on the pretrained body
-        apply_init(gen.head, getattr(task, "random_init", "default"))
+        apply_init(gen.head, task_scheme(task))
     return gen
 
 
