@@ -60,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--sections", default=",".join(SECTIONS), help="comma list of " + ", ".join(SECTIONS))
     ap.add_argument("--tasks", default=",".join(TASKS), help="comma list of " + ", ".join(TASKS))
+    ap.add_argument("--arms", default="", help="comma list of arm keys to train (default: every arm of the sections)")
     ap.add_argument("--budget", type=int, default=300, help="pretext steps of the main comparison")
     ap.add_argument("--long-budgets", default="1000,3000")
     ap.add_argument("--long-pretexts", default="restore,masked")
@@ -114,12 +115,17 @@ def main(argv: list[str] | None = None) -> None:
     speed = measure_speed(out, [] if args.report_only else measured, args.speed_steps, args)
     sections = [s for s in build_sections(args, speed) if s.key in wanted]
     every_arm = {a.key: a for s in build_sections(args, speed) for a in s.arms}
+    arms = {a for a in args.arms.split(",") if a}
+    if unknown := sorted(arms - set(every_arm)):
+        raise SystemExit(f"--arms: unknown arm(s) {', '.join(unknown)}; expected some of {', '.join(every_arm)}")
     for seed in range(0 if args.report_only else args.seeds):  # seed-major: every section has seed 0 before any has seed 1
-        if any(s.key == "hrnet" for s in sections):
-            tiny = [*args.generator_extra.get("hrnet", []), *TINY_CORPUS] if args.dry_run else []
-            for name, overrides in corpus(speed.get("hrnet")).items():
+        jobs = [job for job in jobs_for_seed(sections, tasks, seed, out, args) if not arms or job[2].key in arms]
+        sources = {job[2].source for job in jobs if job[2].init == "corpus"}
+        tiny = [*args.generator_extra.get("hrnet", []), *TINY_CORPUS] if args.dry_run else []
+        for name, overrides in corpus(speed.get("hrnet")).items():
+            if name in sources:
                 run_corpus(name, [*overrides, *tiny], seed, out)
-        run_all(run_arm, jobs_for_seed(sections, tasks, seed, out, args), args.jobs)
+        run_all(run_arm, jobs, args.jobs)
     lines = [f"# Pretext study (CPU, {args.seeds} seeds, {args.labelled} labelled images, {args.epochs} fine-tuning "
              f"epochs of {args.labelled // 4} steps)", "",
              f"U-Net B2 w8 pretext stages: {args.pretext_crop}² crops, batch 8, `pretext.random_init={args.pretext_init}`, "
