@@ -13,7 +13,7 @@ step): the GAN ablation of the main job.
 from __future__ import annotations
 
 from benchmarks.studies.dwidth_transfer import MIX_SEED1
-from benchmarks.studies.pretext_tools.arms import Arm, Section, equal_time_steps
+from benchmarks.studies.pretext_tools.arms import PEER_TASKS, Arm, Section, equal_time_steps
 
 #: The bare run's budget (the pretexts' train_defaults): epochs × steps per epoch.
 BARE_EPOCHS, BARE_STEPS = 3, 60
@@ -49,11 +49,14 @@ def hrnet_section(speed: dict | None, tasks: tuple[str, ...]) -> Section:
                 reference="hrnet-random", tasks=HRTEM),
             Arm("hrnet-bare-c64", f"HRNet from the bare run with {CHEAP_CROP}² crops and "
                 f"{BARE_EPOCHS * CHEAP_STEPS} steps (about the same wall time)", "corpus",
-                source="bare-pix2pix-c64", reference="hrnet-random")]
+                source="bare-pix2pix-c64", reference="hrnet-random", tasks=HRTEM),
+            Arm("hrnet-self-pix2pix", "HRNet, `init=self` pix2pix, 300 steps (pretext on the task's own 24 images)",
+                "self", "pix2pix", 300, reference="hrnet-random", tasks=PEER_TASKS)]
     if speed:
         steps = BARE_EPOCHS * equal_time_steps(BARE_STEPS, speed, "restore")
         arms.append(Arm("hrnet-bare-restore", f"HRNet from the bare run with `pretext=restore` ({steps} steps, the "
                         "same wall time)", "corpus", source="bare-restore", reference="hrnet-random", tasks=HRTEM))
     contrasts = (("hrnet-bare-pix2pix", "hrnet-bare-pix2pix-p2pinit"), ("hrnet-bare-pix2pix-reset", "hrnet-bare-pix2pix"),
-                 ("hrnet-bare-restore", "hrnet-bare-pix2pix"), ("hrnet-bare-c64", "hrnet-bare-pix2pix"))
+                 ("hrnet-bare-restore", "hrnet-bare-pix2pix"), ("hrnet-bare-c64", "hrnet-bare-pix2pix"),
+                 ("hrnet-self-pix2pix", "hrnet-bare-pix2pix"))
     return Section("hrnet", "HRNet: the bare main job's generator", "hrnet", tasks, tuple(arms), contrasts=contrasts)
