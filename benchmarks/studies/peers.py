@@ -54,6 +54,11 @@ EMKIT_ARMS = [
      "init": None},
     {"label": "emkit-recipe-bnupdate", "name": "emkit `preset=recommended train.norm_stats=update`",
      "generator": ["preset=recommended"], "init": None, "extra": ["train.norm_stats=update"]},
+    # A schedule for the recipe: cosine decay over the 180 steps (the peers keep lr constant).
+    {"label": "emkit-recipe-cosine", "name": "emkit `preset=recommended train.schedule=cosine`",
+     "generator": ["preset=recommended"], "init": None, "extra": ["train.schedule=cosine"]},
+    {"label": "emkit-R-large-cosine", "name": "emkit random init, U-Net B3 w16, `train.schedule=cosine`",
+     "generator": LARGE, "init": "random", "extra": ["train.schedule=cosine"]},
 ]
 
 
