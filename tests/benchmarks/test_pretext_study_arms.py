@@ -16,7 +16,8 @@ def test_unknown_arm_is_named(tmp_path):
 
 
 def test_only_the_named_arms_train(tmp_path):
-    pretext_study.main(["--dry-run", "--out", str(tmp_path), "--sections", "hrnet", "--arms", "hrnet-random"])
+    pretext_study.main(["--dry-run", "--out", str(tmp_path), "--sections", "hrnet", "--tasks", "stem-background-removal",
+                        "--arms", "hrnet-random"])
     trained = {p.parents[2].name for p in tmp_path.glob("*/*/seed0/*/config.yaml")}
     assert trained == {"hrnet-random"}
     assert not (tmp_path / "corpus").exists()  # no arm named needs a corpus pretext run
