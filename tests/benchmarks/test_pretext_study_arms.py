@@ -10,7 +10,7 @@ from benchmarks.studies import pretext_study
 
 def test_unknown_arm_is_named(tmp_path):
     with pytest.raises(SystemExit) as info:
-        pretext_study.main(["--dry-run", "--out", str(tmp_path), "--sections", "hrnet", "--arms", "hrnet-random,nope"])
+        pretext_study.main(["--dry-run", "--out", str(tmp_path), "--sections", "probe", "--arms", "random,nope"])
     message = str(info.value)
     assert "nope" in message and "hrnet-random" in message.split("expected", 1)[1]
 
