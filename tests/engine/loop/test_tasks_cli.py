@@ -19,13 +19,15 @@ def test_tasks_on_real_layouts_and_finetuning(tmp_path):
     emkit("data", "synth", "stem", "--out", "stem", "--n", "10", "--size", "64", cwd=tmp_path)
     emkit("data", "synth", "hrtem", "--out", "au", "--n", "10", "--size", "64", cwd=tmp_path)
     # A pretext run provides the weights for init=.
-    emkit("run", "pretext=pix2pix", *GEN, "data=synthetic-cem", "data.size=64", "data.length=8",
-          "data.val_length=2", "pretext.crop=32", "pretext.d_width=8", "train.epochs=1", "train.batch_size=4",
-          "train.device=cpu", "name=pre", cwd=tmp_path)
+    pre = emkit("run", "pretext=pix2pix", *GEN, "data=synthetic-cem", "data.size=64", "data.length=8",
+                "data.val_length=2", "pretext.crop=32", "pretext.d_width=8", "train.epochs=1", "train.batch_size=4",
+                "train.device=cpu", "name=pre", cwd=tmp_path)
+    assert f"init={Path('runs') / 'pre'}" in pre.stdout and "segmentation started behind random init" in pre.stdout
     common = ["data.val_fraction=0.2", "data.test_fraction=0.2", "eval_epochs=[2]", *TRAIN]
     for task in ("denoise", "background-removal", "super-resolution"):
-        emkit("run", f"task={task}", "data=temimagenet", "data.root=stem", "task.crop=32", "init=runs/pre",
-              f"name={task}", *common, cwd=tmp_path)
+        tuned = emkit("run", f"task={task}", "data=temimagenet", "data.root=stem", "task.crop=32", "init=runs/pre",
+                      f"name={task}", *common, cwd=tmp_path)
+        assert "next: fine-tune" not in tuned.stdout  # the hint follows pretext runs only
     emkit("run", "task=segmentation", "data=au-hdf5", "data.root=au", "task.crop=48", *GEN,
           "name=seg", *common, cwd=tmp_path)
     for name, metric in (("denoise", "test_l1"), ("background-removal", "test_psnr"),
