@@ -51,9 +51,6 @@ def hrnet_section(speed: dict | None, tasks: tuple[str, ...]) -> Section:
                 "the first 6 steps (`task.head_init=reset train.head_first_steps=6`)", "corpus", source="bare-pix2pix",
                 finetune=("segmentation:task.head_init=reset", "segmentation:train.head_first_steps=6"),
                 reference="hrnet-random", tasks=HRTEM),
-            Arm("hrnet-bare-c64-reset", f"HRNet from the bare run with {CHEAP_CROP}² crops and "
-                f"{BARE_EPOCHS * CHEAP_STEPS} steps, fresh segmentation head", "corpus", source="bare-pix2pix-c64",
-                finetune=("segmentation:task.head_init=reset",), reference="hrnet-random", tasks=HRTEM),
             Arm("hrnet-bare-c64", f"HRNet from the bare run with {CHEAP_CROP}² crops and "
                 f"{BARE_EPOCHS * CHEAP_STEPS} steps (about the same wall time)", "corpus",
                 source="bare-pix2pix-c64", reference="hrnet-random", tasks=HRTEM),
@@ -65,6 +62,5 @@ def hrnet_section(speed: dict | None, tasks: tuple[str, ...]) -> Section:
                         "same wall time)", "corpus", source="bare-restore", reference="hrnet-random", tasks=HRTEM))
     contrasts = (("hrnet-bare-pix2pix", "hrnet-bare-pix2pix-p2pinit"), ("hrnet-bare-pix2pix-reset", "hrnet-bare-pix2pix"),
                  ("hrnet-bare-restore", "hrnet-bare-pix2pix"), ("hrnet-bare-c64", "hrnet-bare-pix2pix"),
-                 ("hrnet-self-pix2pix", "hrnet-bare-pix2pix"), ("hrnet-bare-pix2pix-reset-lpft", "hrnet-bare-pix2pix-reset"),
-                 ("hrnet-bare-c64-reset", "hrnet-bare-pix2pix-reset"))
+                 ("hrnet-self-pix2pix", "hrnet-bare-pix2pix"), ("hrnet-bare-pix2pix-reset-lpft", "hrnet-bare-pix2pix-reset"))
     return Section("hrnet", "HRNet: the bare main job's generator", "hrnet", tasks, tuple(arms), contrasts=contrasts)
