@@ -3,11 +3,13 @@
 ``emkit run pretext=pix2pix generator=hrnet`` with its defaults (3 × 60 steps of 8 crops
 of 128² on the default mix) is the main job; here it runs once per seed on the mix with
 data seed 1 (other images than the downstream sets), and HRNet is fine-tuned from it on
-every downstream task, next to random init. Variants (particle segmentation only, the
-task where the former main job's generator lost to random init): the former main job
-(the generator started from pix2pix's N(0, 0.02) init), a fresh segmentation head, and
-``pretext=restore`` for the same wall time (its steps scaled by the measured seconds per
-step): the GAN ablation of the main job.
+every downstream task, next to random init and to ``init=self`` (the pretext on the task's
+own 24 images). Variants (particle segmentation only, the task where the main job's
+generator started behind random init), each a candidate fix: the former main job (the
+generator started from pix2pix's N(0, 0.02) init); a fresh segmentation head, also
+trained alone for its first steps (LP-FT); a cheaper, longer pretext (64² crops, 2.5 ×
+the steps in about the same time); and ``pretext=restore`` for the same wall time (its
+steps scaled by the measured seconds per step): the GAN ablation of the main job.
 """
 
 from __future__ import annotations
