@@ -93,7 +93,8 @@ class DegradationPretext(Pretext):
     #: Title of the first sample-grid column (the generator's input).
     input_title = "degraded"
     #: The bare ``emkit run pretext=pix2pix generator=hrnet`` budget: 3 × 60 steps of 8
-    #: crops of 128²: 163 s of training (4.5 min with the install) on an idle 2-core CPU,
+    #: crops of 128²: 163-238 s of training (4.5-6.4 min with the install) on idle 2-core CPUs
+    #: (the machines differ; docs/training.md, "Speed"),
     #: ending below the identity baseline's validation L1 for seed 0 (not for every seed:
     #: benchmarks/results/dwidth_transfer_cpu.md).
     train_defaults: dict[str, Any] = {"epochs": 3, "steps_per_epoch": 60, "batch_size": 8, "val_batches": 4}
