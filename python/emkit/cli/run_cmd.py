@@ -47,7 +47,7 @@ def next_step_hint(config: dict, path: Path) -> str | None:
     generator from a short pretext run -- the bare main job's 180 steps -- gave restoration
     tasks an early lead but started segmentation behind random init (3 seeds, every fix tried),
     so a user deciding what to do with it should hear that before spending a fine-tuning run."""
-    if not isinstance(config.get("pretext"), dict) or config.get("task"):
+    if not isinstance(config.get("pretext"), dict):  # a task run's config.yaml has no pretext section
         return None
     return (f"next: fine-tune this generator with `emkit run task=<task> init={path} data=...`. Measured on "
             "emkit's synthetic tasks, the bare `emkit run pretext=pix2pix generator=hrnet` (180 steps) gave "
