@@ -37,11 +37,19 @@ from benchmarks.studies.peer_tools.peer_tasks import TASKS, export, reference_pr
 
 SMALL = ["generator=unet", "generator.blocks=2", "generator.width=8"]
 LARGE = ["generator=unet", "generator.blocks=3", "generator.width=16"]
+EXACT = ["task.augment.exact=true", "task.augment.scale=[1,1]"]
 PEER_VARIANTS = {
     "care": [{"label": "std", "name": "CAREamics CARE (standard U-Net, 32 ch)", "args": ["--channels", "32"]},
-             {"label": "c8", "name": "CAREamics CARE, 8 base channels", "args": ["--channels", "8"]}],
+             {"label": "c8", "name": "CAREamics CARE, 8 base channels", "args": ["--channels", "8"]},
+             # The same learning rate the emkit lr-1e-3 arms get: a recipe may choose its lr only
+             # if the peer is measured at it too (the driver's last --lr wins).
+             {"label": "std-lr1e-3", "name": "CAREamics CARE (standard U-Net, 32 ch), lr 1e-3",
+              "args": ["--channels", "32", "--lr", "1e-3"]}],
     "atomai": [{"label": "std", "name": "AtomAI Segmentor (default U-Net, 16 filters)", "args": ["--filters", "16"]},
-               {"label": "f4", "name": "AtomAI Segmentor, 4 filters", "args": ["--filters", "4"]}],
+               {"label": "f4", "name": "AtomAI Segmentor, 4 filters", "args": ["--filters", "4"]},
+               # AtomAI's own default learning rate
+               {"label": "std-lr1e-3", "name": "AtomAI Segmentor (default U-Net, 16 filters), lr 1e-3",
+                "args": ["--filters", "16", "--lr", "1e-3"]}],
 }
 EMKIT_ARMS = [
     {"label": "emkit-R-small", "name": "emkit random init, U-Net B2 w8", "generator": SMALL, "init": "random"},
@@ -59,6 +67,21 @@ EMKIT_ARMS = [
      "generator": ["preset=recommended"], "init": None, "extra": ["train.schedule=cosine"]},
     {"label": "emkit-R-large-cosine", "name": "emkit random init, U-Net B3 w16, `train.schedule=cosine`",
      "generator": LARGE, "init": "random", "extra": ["train.schedule=cosine"]},
+    # Learning rate 1e-3 (AtomAI's default; the peers' lr-1e-3 rows get the same).
+    {"label": "emkit-recipe-lr1e-3", "name": "emkit `preset=recommended train.lr=1e-3`",
+     "generator": ["preset=recommended"], "init": None, "extra": ["train.lr=1e-3"]},
+    {"label": "emkit-recipe-lr1e-3-cosine", "name": "emkit `preset=recommended train.lr=1e-3 train.schedule=cosine`",
+     "generator": ["preset=recommended"], "init": None, "extra": ["train.lr=1e-3", "train.schedule=cosine"]},
+    {"label": "emkit-R-large-lr1e-3", "name": "emkit random init, U-Net B3 w16, `train.lr=1e-3`",
+     "generator": LARGE, "init": "random", "extra": ["train.lr=1e-3"]},
+    # Pixel-exact augmentation (integer crops, quarter turns, mirrors: CARE's kind) instead of
+    # the bilinear warp, which smooths the training inputs' noise (emkit.ops.exact_augment).
+    {"label": "emkit-R-large-exact", "name": "emkit random init, U-Net B3 w16, `task.augment.exact=true`",
+     "generator": LARGE, "init": "random", "extra": EXACT},
+    {"label": "emkit-recipe-exact", "name": "emkit `preset=recommended task.augment.exact=true`",
+     "generator": ["preset=recommended"], "init": None, "extra": EXACT},
+    {"label": "emkit-recipe-exact-lr1e-3", "name": "emkit `preset=recommended task.augment.exact=true train.lr=1e-3`",
+     "generator": ["preset=recommended"], "init": None, "extra": [*EXACT, "train.lr=1e-3"]},
 ]
 
 
@@ -192,7 +215,8 @@ def run_benchmark(args: argparse.Namespace) -> str:
         f"Peer environment: {args.venv or default_venv()}, built by benchmarks/studies/peer_tools/setup_env.sh in "
         f"{_install_seconds(args)} s (pins and the one workaround: benchmarks/studies/peer_tools/requirements.txt).", "",
         f"Every tool runs with {args.threads} torch CPU thread(s). "
-        f"Budget for every tool: {args.train} labelled training images, batch 4, Adam lr 2e-4 constant, "
+        f"Budget for every tool: {args.train} labelled training images, batch 4, Adam lr 2e-4 constant "
+        "(unless the row names another lr or schedule), "
         f"test metric after {' / '.join(map(str, args.step_list))} optimiser steps on the same {args.test} "
         f"test images ({TASKS['stem'].size}² px), {args.seeds} seed(s); peers' predictions scored with emkit's "
         "task metrics. emkit crops: STEM 64² (= CARE's patches), HRTEM whole 128² images (= what AtomAI "

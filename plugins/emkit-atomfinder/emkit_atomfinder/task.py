@@ -113,7 +113,8 @@ class AtomLocalization(Task):
             heat = self.target_heatmap(batch["mask"])
         # One geometry for image and heatmap (bilinear for both), noise on the image only.
         image, heat = augment_pair(batch["image"], heat, crop=self.config.crop,
-                                   ranges=self.config.augment.ranges(), ctx=ctx, other_is_mask=False)
+                                   ranges=self.config.augment.ranges(),
+                                   exact=self.config.augment.exact, ctx=ctx, other_is_mask=False)
         return {"input": ctx.prepare(to_model(image)), "image": image, "heatmap": heat}
 
     def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:

@@ -60,7 +60,8 @@ class Restoration(Task):
 
     def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image, target = augment_pair(batch["image"], batch["target"], crop=self.config.crop,
-                                     ranges=self.config.augment.ranges(), ctx=ctx, other_is_mask=False)
+                                     ranges=self.config.augment.ranges(),
+                                     exact=self.config.augment.exact, ctx=ctx, other_is_mask=False)
         return {"input": ctx.prepare(to_model(image)), "target": target, "image": image}
 
     def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:

@@ -79,7 +79,8 @@ class Segmentation(Task):
 
     def prepare_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         image, mask = augment_pair(batch["image"], batch["mask"], crop=self.config.crop,
-                                   ranges=self.config.augment.ranges(), ctx=ctx, other_is_mask=True)
+                                   ranges=self.config.augment.ranges(),
+                                   exact=self.config.augment.exact, ctx=ctx, other_is_mask=True)
         return {"input": ctx.prepare(to_model(image)), "mask": mask.round().long(), "image": image}
 
     def prepare_eval_batch(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
