@@ -52,11 +52,13 @@ def step_plan(steps: list[int], batches_per_pass: int) -> tuple[int, list[int]]:
 
 
 def emkit_arm(spec: TaskSpec, *, generator: list[str], init: str, seed: int, steps: list[int],
-              data: list[str], n_train: int, out: Path, name: str, extra: list[str] = ()) -> dict:
+              data: list[str], n_train: int, out: Path, name: str, extra: list[str] = (),
+              lr: str | None = "2e-4") -> dict:
     """Fine-tune with emkit; test metrics after each of ``steps`` (constant lr, batch 4).
 
     ``generator`` holds the overrides that choose the model (a ``preset=`` choosing one
-    included); ``init`` None leaves the init to them."""
+    included); ``init`` None leaves the init to them, ``lr`` None the learning rate and
+    schedule (a preset's own)."""
     from emkit.engine.launch.start import launch
     from emkit.models import build_generator
     from emkit.models.summary import count_parameters
@@ -67,7 +69,8 @@ def emkit_arm(spec: TaskSpec, *, generator: list[str], init: str, seed: int, ste
         shutil.rmtree(run)
     overrides = [
         f"task={spec.task}", *generator, *([f"init={init}"] if init else []), *data, f"task.crop={spec.crop}",
-        f"train.batch_size={BATCH}", "train.lr=2e-4", "train.schedule=constant", f"train.epochs={epochs[-1]}",
+        f"train.batch_size={BATCH}", *([f"train.lr={lr}", "train.schedule=constant"] if lr else []),
+        f"train.epochs={epochs[-1]}",
         f"train.steps_per_epoch={per}", f"eval_epochs=[{','.join(map(str, epochs))}]", "train.device=cpu",
         "train.val_batches=1", f"train.log_every={max(steps)}", f"seed={seed}", f"runs_dir={out}", f"name={name}",
         *extra,

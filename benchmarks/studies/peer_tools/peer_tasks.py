@@ -28,10 +28,12 @@ class TaskSpec:
     metric: str              # emkit metric reported (test_<metric>)
     higher_is_better: bool
     peer: str                # "care" | "atomai"
+    data_seed: int = 0       # the synthetic data's seed (another seed: other images in every split)
 
     def data_overrides(self, n_train: int, n_val: int, n_test: int) -> list[str]:
+        seed = [f"data.seed={self.data_seed}"] if self.data_seed else []
         return [f"data={self.data}", f"data.size={self.size}", f"data.length={n_train}",
-                f"data.val_length={n_val}", f"data.test_length={n_test}"]
+                f"data.val_length={n_val}", f"data.test_length={n_test}", *seed]
 
     def cached(self, n_train: int, n_val: int, n_test: int) -> list[str]:
         """Data overrides for training: rendered once and kept in memory, like the peers' arrays."""

@@ -66,11 +66,13 @@ class Segmentation(Task):
     pretrained_norm_stats = "update"  # frozen statistics slowed fine-tuning a mask head (engine/init/norm_stats.py)
     presets = {
         "paper": {"task": {"crop": 448, "head_init": "keep"}, "train": {"epochs": 60, "batch_size": 8}},
-        #: The recommended recipe (evidence: benchmarks/results/peers_recipe_cpu.md and
-        #: pretext_study_cpu.md): a U-Net B3 w16 from random init, best-by-validation weights
-        #: kept. No pretext: on synthetic HRTEM particles init=self trailed random init early.
+        #: The recommended recipe (evidence: benchmarks/results/peers_recipe_v2_reading.md): a
+        #: U-Net B3 w16 from random init, pixel-exact augmentation (the warp blurs lattice
+        #: fringes), Adam 1e-3 and best-by-validation weights. No pretext: on synthetic HRTEM
+        #: particles init=self trailed random init early.
         "recommended": {"generator": {"name": "unet", "blocks": 3, "width": 16},
-                        "train": {"keep_best": "val_dice"}},
+                        "task": {"augment": {"exact": True, "scale": [1.0, 1.0]}},
+                        "train": {"lr": 1e-3, "keep_best": "val_dice"}},
     }
 
     @property
