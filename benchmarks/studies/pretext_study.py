@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
             if name in sources:
                 run_corpus(name, [*overrides, *tiny], seed, out)
         run_all(run_arm, jobs, args.jobs)
-    lines = [f"# Pretext study (CPU, {args.seeds} seeds, {args.labelled} labelled images, {args.epochs} fine-tuning "
+    seeds = f"{args.seeds} seeds" if args.seeds == 3 else f"up to {args.seeds} seeds: each value's (n) says how many"
+    lines = [f"# Pretext study (CPU, {seeds}, {args.labelled} labelled images, {args.epochs} fine-tuning "
              f"epochs of {args.labelled // 4} steps)", "",
              f"U-Net B2 w8 pretext stages: {args.pretext_crop}² crops, batch 8, `pretext.random_init={args.pretext_init}`, "
              "on the task's own training images (`init=self`); fine-tuning: 96² crops, batch 4, Adam 2e-4 constant, "
