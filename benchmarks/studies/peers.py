@@ -66,6 +66,8 @@ EMKIT_ARMS = [
     # The task's recommended recipe as a user runs it: the preset's own lr (1e-3) and schedule.
     {"label": "emkit-recommended", "name": "emkit `preset=recommended` (its own lr 1e-3)",
      "generator": ["preset=recommended"], "init": None, "lr": None},
+    {"label": "emkit-recommended-nowarmup", "name": "emkit `preset=recommended train.warmup=0` (no warm-up, as CARE)",
+     "generator": ["preset=recommended"], "init": None, "lr": None, "extra": ["train.warmup=0"]},
     {"label": "emkit-P-small", "name": "emkit `init=self` (pix2pix on the same 24 images first), U-Net B2 w8",
      "generator": SMALL, "init": "self"},
     {"label": "emkit-R-large", "name": "emkit random init, U-Net B3 w16", "generator": LARGE, "init": "random"},
