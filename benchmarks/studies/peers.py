@@ -226,9 +226,9 @@ def run_benchmark(args: argparse.Namespace) -> str:
             extra = [f"pretrain.steps={args.pretext_steps}"] if arm["init"] == "self" else []
             extra += arm.get("extra", [])
             for seed in range(args.seeds):
-                rec = emkit_arm(spec, generator=_per_task(arm["generator"], key), init=arm["init"], seed=seed, steps=args.step_list,
-                                data=data, n_train=args.train, out=out / "emkit-runs", name=f"{arm['label']}-s{seed}",
-                                extra=extra, lr=arm.get("lr", "2e-4"))
+                rec = emkit_arm(spec, generator=_per_task(arm["generator"], key), init=arm["init"], seed=seed,
+                                steps=args.step_list, data=data, n_train=args.train, out=out / "emkit-runs",
+                                name=f"{arm['label']}-s{seed}", extra=extra, lr=arm.get("lr", "2e-4"))
                 rows[arm["label"]]["runs"].append(rec)
                 print(f"{key} {arm['label']} seed {seed}: {_brief(rec, spec)}", flush=True)
         sections.append(table(spec, rows, args.step_list, reference_predictors(spec, data_dir, *sizes)))

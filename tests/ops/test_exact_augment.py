@@ -10,7 +10,8 @@ import torch
 from emkit.config import resolve
 from emkit.errors import ConfigError
 from emkit.ops.augment import AugmentConfig, augment_pair
-from emkit.ops.exact_augment import exact_crops, pad_to, quarter_turns
+from emkit.ops.exact_augment import exact_crops, quarter_turns
+from emkit.plugin_api.padding import pad_to_size
 from emkit.plugin_api import StepContext
 
 EXACT = AugmentConfig(exact=True, scale=(1.0, 1.0))
@@ -79,7 +80,7 @@ def test_rotation_zero_and_no_flip_is_a_plain_crop():
 
 def test_images_smaller_than_the_crop_are_mirrored_out():
     small = noise(n=2, size=20)
-    assert pad_to(small, 32).shape[-2:] == (32, 32)
+    assert pad_to_size(small, 32, 32)[0].shape[-2:] == (32, 32)
     image, target = augment_pair(small, small.clone(), crop=32, ranges=EXACT.ranges(), ctx=ctx(),
                                  other_is_mask=False, exact=True)
     assert image.shape == (2, 1, 32, 32) and torch.equal(image, target)

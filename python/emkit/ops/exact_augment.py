@@ -14,7 +14,8 @@ recorded noise statistics.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+
+from emkit.plugin_api.padding import pad_to_size
 
 
 def quarter_turns(rotation: float) -> list[int]:
@@ -22,23 +23,12 @@ def quarter_turns(rotation: float) -> list[int]:
     return sorted({k % 4 for k in (-2, -1, 0, 1, 2) if abs(k) * 90 <= rotation})
 
 
-def pad_to(stacked: torch.Tensor, crop: int) -> torch.Tensor:
-    """``stacked`` mirrored at its borders until both sides are at least ``crop``."""
-    h, w = stacked.shape[-2:]
-    ph, pw = max(0, crop - h), max(0, crop - w)
-    if not (ph or pw):
-        return stacked
-    # reflect needs a pad smaller than the side; replicate covers the rest (tiny images)
-    mode = "reflect" if ph < h and pw < w else "replicate"
-    return F.pad(stacked, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), mode=mode)
-
-
 def exact_crops(stacked: torch.Tensor, crop: int, *, rotation: float, flip_prob: float,
                 generator: torch.Generator | None) -> torch.Tensor:
     """``crop``² crops of ``stacked`` (B, C, H, W) at integer offsets, each turned by a random
     quarter turn allowed by ``rotation`` and mirrored with ``flip_prob``; all channels of a
     sample share the geometry. Values are copied, never interpolated."""
-    stacked = pad_to(stacked, crop)
+    stacked, _ = pad_to_size(stacked, crop, crop)  # images smaller than the crop: mirrored out
     n, _, h, w = stacked.shape
     turns = quarter_turns(rotation)
     u = torch.rand((n, 4), generator=generator, device=stacked.device).cpu().tolist()

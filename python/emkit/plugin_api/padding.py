@@ -8,7 +8,8 @@ the replicate mode takes over.
 
 ``pad_amounts`` is the arithmetic alone; ``pad_to_multiple`` applies it to a tensor, and
 tiled prediction (``emkit.predict.padding``) applies it through index maps, so a tile sees
-the image exactly as the generator sees it whole.
+the image exactly as the generator sees it whole. ``pad_to_size`` applies the same
+centred rule up to a minimum size (exact augmentation's crops of small images).
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ def pad_sides(height: int, width: int, multiple: int) -> Tuple[int, int, int, in
     TorchScript-compatible (exported models script it); ``reflect`` is False when the image
     is too small for reflection and the replicate mode fills the pad.
     """
-    ph, pw = (-height) % multiple, (-width) % multiple
+    return centred_pads(height, width, (-height) % multiple, (-width) % multiple)
+
+
+def centred_pads(height: int, width: int, ph: int, pw: int) -> Tuple[int, int, int, int, bool]:
+    """``ph`` rows and ``pw`` columns split evenly around a ``height × width`` image, as
+    ``(top, bottom, left, right, reflect)``; ``reflect`` is False when a side's pad is not
+    smaller than the image (replicate fills it then). TorchScript-compatible."""
     top, left = ph // 2, pw // 2
     bottom, right = ph - top, pw - left
     return top, bottom, left, right, max(top, bottom) < height and max(left, right) < width
@@ -59,6 +66,17 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> Tuple[torch.Tensor, Box]:
     """Pad ``x`` (``N, C, H, W``) so that ``H`` and ``W`` divide by ``multiple``."""
     h, w = int(x.shape[-2]), int(x.shape[-1])
     top, bottom, left, right, reflect = pad_sides(h, w, multiple)
+    if top == 0 and bottom == 0 and left == 0 and right == 0:
+        return x, (0, 0, h, w)
+    padded = F.pad(x, [left, right, top, bottom], mode="reflect" if reflect else "replicate")
+    return padded, (top, left, h, w)
+
+
+def pad_to_size(x: torch.Tensor, height: int, width: int) -> Tuple[torch.Tensor, Box]:
+    """Pad ``x`` (``N, C, H, W``) centrally to at least ``height × width`` (the same
+    reflect/replicate rule as ``pad_to_multiple``); larger sides are left as they are."""
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    top, bottom, left, right, reflect = centred_pads(h, w, max(0, height - h), max(0, width - w))
     if top == 0 and bottom == 0 and left == 0 and right == 0:
         return x, (0, 0, h, w)
     padded = F.pad(x, [left, right, top, bottom], mode="reflect" if reflect else "replicate")
